@@ -1,0 +1,7 @@
+"""`barberpro anomaly ...`."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="anomaly commands.", no_args_is_help=True)

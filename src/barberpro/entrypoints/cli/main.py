@@ -1,0 +1,31 @@
+"""The `barberpro` command: one Typer app, one sub-app per area.
+
+Sub-apps import their heavy dependencies inside their commands, so that
+`barberpro --help` and `barberpro serve` start fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from barberpro.entrypoints.cli import anomaly, autoscale, forecast, platform
+
+app = typer.Typer(
+    name="barberpro",
+    help="BarberPro: booking platform for barbershops, and the infrastructure that runs it.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+platform.register(app)
+app.add_typer(anomaly.app, name="anomaly")
+app.add_typer(forecast.app, name="forecast")
+app.add_typer(autoscale.app, name="autoscale")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
