@@ -1,0 +1,257 @@
+"""Scaling policies: given the demand seen so far, how many replicas to provision now.
+
+Every policy works in replica units (demand divided by capacity per replica), so
+the same settings hold for a trace of ten requests a minute and for one of a
+million. A policy object may keep state between calls (HPA stabilisation, the
+predictive policy's calibration), so use one object per scaled workload.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ScalingContext:
+    """The service and trace facts a policy needs, in per-step units."""
+
+    capacity_per_step: float
+    cold_start_steps: int
+    step_minutes: float
+    min_replicas: int = 1
+    max_replicas: int = 1000
+    violation_target: float = 0.001
+
+    def clamp(self, replicas: float) -> int:
+        return int(min(self.max_replicas, max(self.min_replicas, replicas)))
+
+    def replicas_for(self, demand: float) -> int:
+        """Fewest replicas that serve `demand` requests in one step."""
+        # The small tolerance keeps exact multiples of capacity from rounding up.
+        return self.clamp(math.ceil(demand / self.capacity_per_step - 1e-9))
+
+    @property
+    def steps_per_day(self) -> int:
+        return max(1, round(24 * 60 / self.step_minutes))
+
+
+@dataclass(frozen=True)
+class ReplicaState:
+    """Replicas now: provisioned ones are paid for, ready ones serve."""
+
+    provisioned: int
+    ready: int
+
+
+@runtime_checkable
+class Forecaster(Protocol):
+    """Point forecast of demand (requests per step) for the next `horizon` steps after `history`."""
+
+    def __call__(self, history: np.ndarray, horizon: int) -> np.ndarray: ...
+
+
+class Policy(Protocol):
+    """Decides the provisioned replica count at the start of each step.
+
+    `history` holds the demand of every finished step (requests per step), oldest
+    first; the decision is for the step that starts now, index `len(history)`.
+    Replicas added now serve from `len(history) + cold_start_steps`; replicas
+    removed now stop at once.
+    """
+
+    name: str
+
+    def decide(self, history: np.ndarray, state: ReplicaState) -> int: ...
+
+
+class StaticPolicy:
+    """A fixed count: by default enough for the peak of the training demand."""
+
+    def __init__(self, ctx: ScalingContext, replicas: int) -> None:
+        self.name = "static"
+        self.replicas = ctx.clamp(replicas)
+
+    @classmethod
+    def at_peak(cls, ctx: ScalingContext, training: np.ndarray, headroom: float = 1.0) -> StaticPolicy:
+        peak = float(np.nanmax(training)) if len(training) else 0.0
+        return cls(ctx, ctx.replicas_for(peak * headroom))
+
+    def decide(self, history: np.ndarray, state: ReplicaState) -> int:
+        return self.replicas
+
+
+class HpaPolicy:
+    """The Kubernetes HorizontalPodAutoscaler algorithm, as documented.
+
+    desired = ceil(current * utilisation / target), skipped inside the 10 %
+    tolerance; scale-down takes the highest recommendation of the last 5 minutes
+    (stabilisation window); scale-up is limited by the default behaviour: per 15 s,
+    at most double or add 4 pods, whichever is more. Utilisation is the last
+    step's demand over the ready replicas' capacity.
+    """
+
+    SYNC_SECONDS = 15.0
+
+    def __init__(
+        self,
+        ctx: ScalingContext,
+        target_utilisation: float = 0.7,
+        tolerance: float = 0.1,
+        scale_down_window_minutes: float = 5.0,
+    ) -> None:
+        if not 0 < target_utilisation <= 1.5:
+            raise ValueError("target_utilisation must be in (0, 1.5]")
+        self.name = "hpa"
+        self.ctx = ctx
+        self.target = target_utilisation
+        self.tolerance = tolerance
+        window = max(1, math.ceil(scale_down_window_minutes / ctx.step_minutes - 1e-9))
+        self._recommendations: deque[int] = deque(maxlen=window)
+
+    def decide(self, history: np.ndarray, state: ReplicaState) -> int:
+        ctx = self.ctx
+        if len(history) == 0:
+            return ctx.clamp(state.provisioned)
+        demand = max(0.0, float(history[-1]))
+        ready = max(state.ready, 1)
+        utilisation = demand / (ready * ctx.capacity_per_step)
+        ratio = utilisation / self.target
+        # Inside the tolerance band HPA leaves the count alone.
+        inside = abs(ratio - 1.0) <= self.tolerance
+        raw = state.provisioned if inside else math.ceil(ready * ratio - 1e-9)
+        raw = ctx.clamp(raw)
+        self._recommendations.append(raw)
+        desired = max(self._recommendations) if raw < state.provisioned else raw
+        # Default scale-up behaviour: max(100 %, 4 pods) per 15 s period.
+        periods = max(1, round(ctx.step_minutes * 60 / self.SYNC_SECONDS))
+        limit = state.provisioned
+        for _ in range(periods):
+            limit = max(limit * 2, limit + 4)
+            if limit >= desired:
+                break
+        return ctx.clamp(min(desired, limit))
+
+
+def recent_level_forecaster(window: int = 15) -> Forecaster:
+    """Fallback forecaster: the mean of the last `window` steps, flat over the horizon."""
+
+    def forecast(history: np.ndarray, horizon: int) -> np.ndarray:
+        if len(history) == 0:
+            return np.zeros(horizon)
+        return np.full(horizon, float(np.mean(history[-window:])))
+
+    return forecast
+
+
+class PredictivePolicy:
+    """Provision the forecast's upper quantile for the moment new replicas are ready.
+
+    The forecaster gives the expected demand; the quantile comes from the policy's
+    own record of how far real demand has exceeded past forecasts at the same lead
+    (a multiplicative, so scale-free, headroom: the (1 - quantile_share *
+    violation_target) quantile of actual/forecast over the calibration window).
+    With too short a record the policy provisions `fallback_headroom` x forecast.
+    """
+
+    def __init__(
+        self,
+        ctx: ScalingContext,
+        forecaster: Forecaster | None = None,
+        *,
+        quantile_share: float = 0.5,
+        calibration_days: float = 7.0,
+        fallback_headroom: float = 2.0,
+        max_headroom: float = 6.0,
+        headroom_scale: float = 1.0,
+    ) -> None:
+        self.name = "predictive"
+        self.ctx = ctx
+        self.forecaster = forecaster or recent_level_forecaster()
+        self.quantile = 1.0 - quantile_share * ctx.violation_target
+        self.window = max(64, round(calibration_days * ctx.steps_per_day))
+        self.fallback_headroom = fallback_headroom
+        self.max_headroom = max_headroom
+        self.headroom_scale = headroom_scale
+        # Forecasts made for future steps, by step index, and realised ratios.
+        self._pending: dict[int, float] = {}
+        self._ratios: deque[float] = deque(maxlen=self.window)
+        self._seen = 0
+        self._headroom = fallback_headroom
+        self._dirty = True
+
+    @property
+    def lead(self) -> int:
+        return self.ctx.cold_start_steps
+
+    def warm_up(self, history: np.ndarray) -> None:
+        """Replay the tail of `history` so calibration starts full (e.g. from training data)."""
+        start = max(1, len(history) - self.window - self.lead)
+        for t in range(start, len(history) + 1):
+            self._observe(history[:t])
+            self._record_forecast(history[:t])
+
+    def _observe(self, history: np.ndarray) -> None:
+        # Score every forecast whose target step has now been seen.
+        floor = 0.05 * self.ctx.capacity_per_step  # tiny demands are served by the minimum anyway
+        for step in range(self._seen, len(history)):
+            predicted = self._pending.pop(step, None)
+            if predicted is not None:
+                actual = max(0.0, float(history[step]))
+                self._ratios.append((actual + floor) / (max(predicted, 0.0) + floor))
+                self._dirty = True
+        self._seen = len(history)
+
+    def _record_forecast(self, history: np.ndarray) -> np.ndarray:
+        path = np.asarray(self.forecaster(history, self.lead + 1), dtype=float)
+        path = np.asarray(np.nan_to_num(np.maximum(path, 0.0)), dtype=float)
+        self._pending[len(history) + self.lead] = float(path[-1])
+        return path
+
+    def headroom(self) -> float:
+        if self._dirty:
+            if len(self._ratios) >= 50:
+                q = float(np.quantile(np.fromiter(self._ratios, float), self.quantile, method="higher"))
+                self._headroom = min(self.max_headroom, max(1.0, q))
+            else:
+                self._headroom = self.fallback_headroom
+            self._dirty = False
+        return self._headroom * self.headroom_scale
+
+    def decide(self, history: np.ndarray, state: ReplicaState) -> int:
+        self._observe(history)
+        path = self._record_forecast(history)
+        # Removal is immediate, so cover the whole lead, not only its last step.
+        return self.ctx.replicas_for(float(path.max()) * self.headroom())
+
+
+class HybridPolicy:
+    """The larger of the predictive and the reactive (HPA) decisions."""
+
+    def __init__(self, predictive: PredictivePolicy, reactive: HpaPolicy) -> None:
+        self.name = "hybrid"
+        self.predictive = predictive
+        self.reactive = reactive
+
+    def warm_up(self, history: np.ndarray) -> None:
+        self.predictive.warm_up(history)
+
+    def decide(self, history: np.ndarray, state: ReplicaState) -> int:
+        return max(self.predictive.decide(history, state), self.reactive.decide(history, state))
+
+
+class SchedulePolicy:
+    """Replays a precomputed schedule (the oracle and the clairvoyant-rate bound)."""
+
+    def __init__(self, name: str, schedule: np.ndarray, offset: int = 0) -> None:
+        self.name = name
+        self.schedule = np.asarray(schedule, dtype=int)
+        self.offset = offset
+
+    def decide(self, history: np.ndarray, state: ReplicaState) -> int:
+        i = min(len(history) - self.offset, len(self.schedule) - 1)
+        return int(self.schedule[max(i, 0)])
