@@ -1,0 +1,527 @@
+"""Tenant-scoped repositories: each is built with a tenant id and has no unscoped query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+
+from barberpro.adapters.db import mapping as m
+from barberpro.adapters.db import tables as t
+from barberpro.application.ports import ApiToken, AuditEntry, IdempotencyRecord, StaffUser
+from barberpro.domain.booking import Booking, BookingStatus, Review
+from barberpro.domain.customers import Customer
+from barberpro.domain.errors import ConcurrentRequest, NotFound, PolicyViolation, SlotUnavailable
+from barberpro.domain.events import DomainEvent
+from barberpro.domain.identifiers import new_id
+from barberpro.domain.schedules import DateException, WorkingDay
+from barberpro.domain.slots import BusyInterval
+from barberpro.domain.tenancy import Barber, Service, Shop, Tenant, validate_theme
+
+
+class _Scoped:
+    def __init__(self, connection: Connection, tenant_id: str) -> None:
+        self._c = connection
+        self._tenant = tenant_id
+
+
+class SqlTenantRepository(_Scoped):
+    def get(self) -> Tenant:
+        row = self._c.execute(select(t.tenants).where(t.tenants.c.id == self._tenant)).one_or_none()
+        if row is None:
+            raise NotFound("tenant not found")
+        domains = self._c.execute(
+            select(t.tenant_domains.c.domain).where(t.tenant_domains.c.tenant_id == self._tenant)
+        ).scalars()
+        return Tenant(
+            id=row.id,
+            slug=row.slug,
+            name=row.name,
+            domains=tuple(sorted(domains)),
+            theme=validate_theme(row.theme),
+            locale=row.locale,
+            currency=row.currency,
+        )
+
+    def add(self, tenant: Tenant, created_at: datetime) -> None:
+        """Provisioning: only for the tenant this unit of work is scoped to."""
+        if tenant.id != self._tenant:
+            raise PermissionError("a unit of work creates only its own tenant")
+        self._c.execute(
+            insert(t.tenants).values(
+                id=tenant.id,
+                slug=tenant.slug,
+                name=tenant.name,
+                theme=tenant.theme,
+                locale=tenant.locale,
+                currency=tenant.currency,
+                created_at=created_at,
+            )
+        )
+        self._set_domains(tenant.domains)
+
+    def update(self, tenant: Tenant) -> None:
+        self._c.execute(
+            update(t.tenants)
+            .where(t.tenants.c.id == self._tenant)
+            .values(name=tenant.name, theme=tenant.theme, locale=tenant.locale)
+        )
+        self._c.execute(delete(t.tenant_domains).where(t.tenant_domains.c.tenant_id == self._tenant))
+        self._set_domains(tenant.domains)
+
+    def _set_domains(self, domains: Sequence[str]) -> None:
+        if domains:
+            self._c.execute(
+                insert(t.tenant_domains), [{"domain": d.lower(), "tenant_id": self._tenant} for d in domains]
+            )
+
+
+class SqlShopRepository(_Scoped):
+    def list(self) -> list[Shop]:
+        rows = self._c.execute(
+            select(t.shops).where(t.shops.c.tenant_id == self._tenant).order_by(t.shops.c.name)
+        )
+        return [m.shop_from(r) for r in rows]
+
+    def get(self, shop_id: str) -> Shop | None:
+        row = self._c.execute(
+            select(t.shops).where(t.shops.c.tenant_id == self._tenant, t.shops.c.id == shop_id)
+        ).one_or_none()
+        return m.shop_from(row) if row else None
+
+    def add(self, shop: Shop) -> None:
+        self._c.execute(insert(t.shops).values(m.shop_row(shop) | {"tenant_id": self._tenant}))
+
+    def update(self, shop: Shop) -> None:
+        self._c.execute(
+            update(t.shops)
+            .where(t.shops.c.tenant_id == self._tenant, t.shops.c.id == shop.id)
+            .values(m.shop_row(shop) | {"tenant_id": self._tenant})
+        )
+
+
+class SqlBarberRepository(_Scoped):
+    def list(self, shop_id: str | None = None) -> list[Barber]:
+        query = select(t.barbers).where(t.barbers.c.tenant_id == self._tenant)
+        if shop_id is not None:
+            query = query.where(t.barbers.c.shop_id == shop_id)
+        return [m.barber_from(r) for r in self._c.execute(query.order_by(t.barbers.c.name, t.barbers.c.id))]
+
+    def get(self, barber_id: str) -> Barber | None:
+        row = self._c.execute(
+            select(t.barbers).where(t.barbers.c.tenant_id == self._tenant, t.barbers.c.id == barber_id)
+        ).one_or_none()
+        return m.barber_from(row) if row else None
+
+    def add(self, barber: Barber) -> None:
+        self._c.execute(insert(t.barbers).values(m.barber_row(barber) | {"tenant_id": self._tenant}))
+
+    def update(self, barber: Barber) -> None:
+        self._c.execute(
+            update(t.barbers)
+            .where(t.barbers.c.tenant_id == self._tenant, t.barbers.c.id == barber.id)
+            .values(m.barber_row(barber) | {"tenant_id": self._tenant})
+        )
+
+
+class SqlServiceRepository(_Scoped):
+    def list(self, shop_id: str | None = None) -> list[Service]:
+        query = select(t.services).where(t.services.c.tenant_id == self._tenant)
+        if shop_id is not None:
+            query = query.where(t.services.c.shop_id == shop_id)
+        return [
+            m.service_from(r) for r in self._c.execute(query.order_by(t.services.c.name, t.services.c.id))
+        ]
+
+    def get(self, service_id: str) -> Service | None:
+        row = self._c.execute(
+            select(t.services).where(t.services.c.tenant_id == self._tenant, t.services.c.id == service_id)
+        ).one_or_none()
+        return m.service_from(row) if row else None
+
+    def add(self, service: Service) -> None:
+        self._c.execute(insert(t.services).values(m.service_row(service) | {"tenant_id": self._tenant}))
+
+    def update(self, service: Service) -> None:
+        self._c.execute(
+            update(t.services)
+            .where(t.services.c.tenant_id == self._tenant, t.services.c.id == service.id)
+            .values(m.service_row(service) | {"tenant_id": self._tenant})
+        )
+
+
+class SqlScheduleRepository(_Scoped):
+    def weeks(self, barber_ids: Sequence[str]) -> dict[str, tuple[WorkingDay, ...]]:
+        result: dict[str, list[WorkingDay]] = {b: [] for b in barber_ids}
+        rows = self._c.execute(
+            select(t.working_hours).where(
+                t.working_hours.c.tenant_id == self._tenant, t.working_hours.c.barber_id.in_(list(barber_ids))
+            )
+        )
+        for row in rows:
+            result[row.barber_id].append(m.working_day_from(row))
+        return {b: tuple(sorted(days, key=lambda d: d.weekday)) for b, days in result.items()}
+
+    def replace_week(self, barber_id: str, days: Sequence[WorkingDay]) -> None:
+        self._c.execute(
+            delete(t.working_hours).where(
+                t.working_hours.c.tenant_id == self._tenant, t.working_hours.c.barber_id == barber_id
+            )
+        )
+        if days:
+            self._c.execute(
+                insert(t.working_hours),
+                [
+                    {
+                        "id": new_id(),
+                        "tenant_id": self._tenant,
+                        "barber_id": barber_id,
+                        "weekday": d.weekday,
+                        "intervals": m.intervals_to_json(d.intervals),
+                        "breaks": m.intervals_to_json(d.breaks),
+                    }
+                    for d in days
+                ],
+            )
+
+    def exceptions(self, shop_id: str, first: date, last: date) -> list[DateException]:
+        rows = self._c.execute(
+            select(t.date_exceptions)
+            .where(
+                t.date_exceptions.c.tenant_id == self._tenant,
+                t.date_exceptions.c.shop_id == shop_id,
+                t.date_exceptions.c.day >= first,
+                t.date_exceptions.c.day <= last,
+            )
+            .order_by(t.date_exceptions.c.day)
+        )
+        return [m.exception_from(r) for r in rows]
+
+    def get_exception(self, exception_id: str) -> DateException | None:
+        row = self._c.execute(
+            select(t.date_exceptions).where(
+                t.date_exceptions.c.tenant_id == self._tenant, t.date_exceptions.c.id == exception_id
+            )
+        ).one_or_none()
+        return m.exception_from(row) if row else None
+
+    def add_exception(self, exception: DateException) -> None:
+        self._c.execute(
+            insert(t.date_exceptions).values(m.exception_row(exception) | {"tenant_id": self._tenant})
+        )
+
+    def delete_exception(self, exception_id: str) -> None:
+        self._c.execute(
+            delete(t.date_exceptions).where(
+                t.date_exceptions.c.tenant_id == self._tenant, t.date_exceptions.c.id == exception_id
+            )
+        )
+
+
+_B = t.bookings.c
+_HOLDS_TIME = _B.status != BookingStatus.CANCELLED.value
+
+
+def _is_exclusion_violation(error: IntegrityError) -> bool:
+    return getattr(error.orig, "sqlstate", None) == "23P01"
+
+
+class SqlBookingRepository(_Scoped):
+    def get(self, booking_id: str) -> Booking | None:
+        row = self._c.execute(
+            select(t.bookings).where(_B.tenant_id == self._tenant, _B.id == booking_id)
+        ).one_or_none()
+        return m.booking_from(row) if row else None
+
+    def _overlaps(self, booking: Booking) -> bool:
+        return (
+            self._c.execute(
+                select(_B.id)
+                .where(
+                    _B.tenant_id == self._tenant,
+                    _B.barber_id == booking.barber_id,
+                    _HOLDS_TIME,
+                    _B.starts_at < booking.blocks_until,
+                    _B.blocks_until > booking.start,
+                    _B.id != booking.id,
+                )
+                .limit(1)
+            ).first()
+            is not None
+        )
+
+    def _guarded(self, statement: Any, booking: Booking) -> Any:
+        if booking.status is not BookingStatus.CANCELLED and self._overlaps(booking):
+            raise SlotUnavailable("that time is no longer available", field="start")
+        try:
+            with self._c.begin_nested():
+                return self._c.execute(statement)
+        except IntegrityError as error:
+            if _is_exclusion_violation(error):
+                raise SlotUnavailable("that time is no longer available", field="start") from error
+            raise
+
+    def add(self, booking: Booking) -> None:
+        self._guarded(
+            insert(t.bookings).values(m.booking_row(booking) | {"tenant_id": self._tenant}), booking
+        )
+
+    def update(self, booking: Booking) -> None:
+        result = self._guarded(
+            update(t.bookings)
+            .where(_B.tenant_id == self._tenant, _B.id == booking.id, _B.version == booking.version - 1)
+            .values(m.booking_row(booking) | {"tenant_id": self._tenant}),
+            booking,
+        )
+        if result.rowcount != 1:
+            raise SlotUnavailable("the booking changed meanwhile; reload and try again", field="booking_id")
+
+    def busy(
+        self, barber_ids: Sequence[str], start: datetime, end: datetime, exclude_id: str | None = None
+    ) -> list[BusyInterval]:
+        query = select(_B.barber_id, _B.starts_at, _B.blocks_until).where(
+            _B.tenant_id == self._tenant,
+            _B.barber_id.in_(list(barber_ids)),
+            _HOLDS_TIME,
+            _B.starts_at < end,
+            _B.blocks_until > start,
+        )
+        if exclude_id is not None:
+            query = query.where(_B.id != exclude_id)
+        return [BusyInterval(r.barber_id, r.starts_at, r.blocks_until) for r in self._c.execute(query)]
+
+    def count_by_barber(self, barber_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, int]:
+        rows = self._c.execute(
+            select(_B.barber_id, func.count())
+            .where(
+                _B.tenant_id == self._tenant,
+                _B.barber_id.in_(list(barber_ids)),
+                _HOLDS_TIME,
+                _B.kind != "block",
+                _B.starts_at >= start,
+                _B.starts_at < end,
+            )
+            .group_by(_B.barber_id)
+        )
+        return {barber_id: count for barber_id, count in rows}
+
+    def between(
+        self,
+        shop_id: str,
+        start: datetime,
+        end: datetime,
+        *,
+        barber_id: str | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int = 100,
+    ) -> list[Booking]:
+        query = select(t.bookings).where(
+            _B.tenant_id == self._tenant, _B.shop_id == shop_id, _B.starts_at >= start, _B.starts_at < end
+        )
+        if barber_id is not None:
+            query = query.where(_B.barber_id == barber_id)
+        if after is not None:
+            query = query.where(tuple_(_B.starts_at, _B.id) > tuple_(after[0], after[1]))
+        rows = self._c.execute(query.order_by(_B.starts_at, _B.id).limit(limit))
+        return [m.booking_from(r) for r in rows]
+
+
+class SqlCustomerRepository(_Scoped):
+    def get(self, customer_id: str) -> Customer | None:
+        row = self._c.execute(
+            select(t.customers).where(
+                t.customers.c.tenant_id == self._tenant, t.customers.c.id == customer_id
+            )
+        ).one_or_none()
+        return m.customer_from(row) if row else None
+
+    def by_phone(self, phone: str) -> Customer | None:
+        row = self._c.execute(
+            select(t.customers).where(t.customers.c.tenant_id == self._tenant, t.customers.c.phone == phone)
+        ).one_or_none()
+        return m.customer_from(row) if row else None
+
+    def add(self, customer: Customer) -> None:
+        self._c.execute(insert(t.customers).values(m.customer_row(customer) | {"tenant_id": self._tenant}))
+
+    def update(self, customer: Customer) -> None:
+        self._c.execute(
+            update(t.customers)
+            .where(t.customers.c.tenant_id == self._tenant, t.customers.c.id == customer.id)
+            .values(m.customer_row(customer) | {"tenant_id": self._tenant})
+        )
+
+
+_R = t.reviews.c
+
+
+class SqlReviewRepository(_Scoped):
+    def add(self, review: Review) -> None:
+        try:
+            with self._c.begin_nested():
+                self._c.execute(insert(t.reviews).values(m.review_row(review) | {"tenant_id": self._tenant}))
+        except IntegrityError as error:
+            raise PolicyViolation("this visit already has a review", field="booking_id") from error
+
+    def by_booking(self, booking_id: str) -> Review | None:
+        row = self._c.execute(
+            select(t.reviews).where(_R.tenant_id == self._tenant, _R.booking_id == booking_id)
+        ).one_or_none()
+        return m.review_from(row) if row else None
+
+    def list(
+        self, shop_id: str, *, after: tuple[datetime, str] | None = None, limit: int = 20
+    ) -> list[Review]:
+        query = select(t.reviews).where(_R.tenant_id == self._tenant, _R.shop_id == shop_id)
+        if after is not None:
+            query = query.where(tuple_(_R.created_at, _R.id) < tuple_(after[0], after[1]))
+        rows = self._c.execute(query.order_by(_R.created_at.desc(), _R.id.desc()).limit(limit))
+        return [m.review_from(r) for r in rows]
+
+    def summary(self, shop_id: str) -> tuple[int, float | None]:
+        count, average = self._c.execute(
+            select(func.count(), func.avg(_R.rating)).where(
+                _R.tenant_id == self._tenant, _R.shop_id == shop_id
+            )
+        ).one()
+        return int(count), (round(float(average), 2) if average is not None else None)
+
+
+class SqlStaffRepository(_Scoped):
+    def get(self, user_id: str) -> StaffUser | None:
+        row = self._c.execute(
+            select(t.staff_users).where(
+                t.staff_users.c.tenant_id == self._tenant, t.staff_users.c.id == user_id
+            )
+        ).one_or_none()
+        return m.staff_from(row) if row else None
+
+    def by_email(self, email: str) -> StaffUser | None:
+        row = self._c.execute(
+            select(t.staff_users).where(
+                t.staff_users.c.tenant_id == self._tenant, t.staff_users.c.email == email
+            )
+        ).one_or_none()
+        return m.staff_from(row) if row else None
+
+    def list(self) -> list[StaffUser]:
+        rows = self._c.execute(
+            select(t.staff_users)
+            .where(t.staff_users.c.tenant_id == self._tenant)
+            .order_by(t.staff_users.c.email)
+        )
+        return [m.staff_from(r) for r in rows]
+
+    def add(self, user: StaffUser) -> None:
+        self._c.execute(insert(t.staff_users).values(m.staff_row(user) | {"tenant_id": self._tenant}))
+
+    def update(self, user: StaffUser) -> None:
+        self._c.execute(
+            update(t.staff_users)
+            .where(t.staff_users.c.tenant_id == self._tenant, t.staff_users.c.id == user.id)
+            .values(m.staff_row(user) | {"tenant_id": self._tenant})
+        )
+
+
+class SqlTokenRepository(_Scoped):
+    def add(self, token: ApiToken) -> None:
+        self._c.execute(insert(t.api_tokens).values(m.token_row(token) | {"tenant_id": self._tenant}))
+
+    def get(self, token_id: str) -> ApiToken | None:
+        row = self._c.execute(
+            select(t.api_tokens).where(
+                t.api_tokens.c.tenant_id == self._tenant, t.api_tokens.c.id == token_id
+            )
+        ).one_or_none()
+        return m.token_from(row) if row else None
+
+    def update(self, token: ApiToken) -> None:
+        self._c.execute(
+            update(t.api_tokens)
+            .where(t.api_tokens.c.tenant_id == self._tenant, t.api_tokens.c.id == token.id)
+            .values(revoked_at=token.revoked_at, name=token.name)
+        )
+
+
+class SqlIdempotencyRepository(_Scoped):
+    def get(self, key: str) -> IdempotencyRecord | None:
+        row = self._c.execute(
+            select(t.idempotency_keys).where(
+                t.idempotency_keys.c.tenant_id == self._tenant, t.idempotency_keys.c.key == key
+            )
+        ).one_or_none()
+        return IdempotencyRecord(row.key, row.fingerprint, row.booking_id, row.created_at) if row else None
+
+    def add(self, record: IdempotencyRecord) -> None:
+        # A concurrent twin with the same key makes this fail, rolling back its booking too.
+        try:
+            with self._c.begin_nested():
+                self._c.execute(
+                    insert(t.idempotency_keys).values(
+                        tenant_id=self._tenant,
+                        key=record.key,
+                        fingerprint=record.fingerprint,
+                        booking_id=record.booking_id,
+                        created_at=record.created_at,
+                    )
+                )
+        except IntegrityError as error:
+            raise ConcurrentRequest(
+                "a request with this Idempotency-Key is already being processed", field="Idempotency-Key"
+            ) from error
+
+
+class SqlAuditLog(_Scoped):
+    def add(self, entry: AuditEntry) -> None:
+        self._c.execute(
+            insert(t.audit_log).values(
+                id=entry.id,
+                tenant_id=self._tenant,
+                actor=entry.actor,
+                action=entry.action,
+                entity_type=entry.entity_type,
+                entity_id=entry.entity_id,
+                before=entry.before,
+                after=entry.after,
+                request_id=entry.request_id,
+                occurred_at=entry.occurred_at,
+            )
+        )
+
+    def list(self, *, entity_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        query = select(t.audit_log).where(t.audit_log.c.tenant_id == self._tenant)
+        if entity_id is not None:
+            query = query.where(t.audit_log.c.entity_id == entity_id)
+        rows = self._c.execute(query.order_by(t.audit_log.c.seq).limit(limit))
+        return [
+            AuditEntry(
+                r.id,
+                r.tenant_id,
+                r.actor,
+                r.action,
+                r.entity_type,
+                r.entity_id,
+                r.before,
+                r.after,
+                r.request_id,
+                r.occurred_at,
+            )
+            for r in rows
+        ]
+
+
+class SqlOutbox(_Scoped):
+    def add(self, event: DomainEvent) -> None:
+        self._c.execute(
+            insert(t.outbox).values(
+                id=new_id(),
+                tenant_id=self._tenant,
+                name=event.name,
+                entity_id=event.entity_id,
+                occurred_at=event.occurred_at,
+                data=event.data,
+            )
+        )

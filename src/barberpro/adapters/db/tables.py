@@ -1,0 +1,260 @@
+"""The schema, as SQLAlchemy Core tables. Migrations under migrations/ create it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from barberpro.adapters.db.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+
+def _id() -> Column[str]:
+    return Column("id", String(36), primary_key=True)
+
+
+def _tenant() -> Column[str]:
+    return Column("tenant_id", String(36), ForeignKey("tenants.id"), nullable=False, index=True)
+
+
+tenants = Table(
+    "tenants",
+    metadata,
+    _id(),
+    Column("slug", String(40), nullable=False, unique=True),
+    Column("name", String(120), nullable=False),
+    Column("theme", JSON, nullable=False),
+    Column("locale", String(10), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+tenant_domains = Table(
+    "tenant_domains",
+    metadata,
+    Column("domain", String(253), primary_key=True),
+    _tenant(),
+)
+
+shops = Table(
+    "shops",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("name", String(120), nullable=False),
+    Column("address", String(300), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("min_notice_s", Integer, nullable=False),
+    Column("horizon_s", Integer, nullable=False),
+    Column("cutoff_s", Integer, nullable=False),
+    Column("slot_step_s", Integer, nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+
+barbers = Table(
+    "barbers",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("shop_id", String(36), ForeignKey("shops.id"), nullable=False, index=True),
+    Column("name", String(120), nullable=False),
+    Column("bio", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+
+services = Table(
+    "services",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("shop_id", String(36), ForeignKey("shops.id"), nullable=False, index=True),
+    Column("name", String(120), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("duration_s", Integer, nullable=False),
+    Column("buffer_s", Integer, nullable=False),
+    Column("price", Numeric(12, 2), nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+
+working_hours = Table(
+    "working_hours",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("barber_id", String(36), ForeignKey("barbers.id"), nullable=False),
+    Column("weekday", Integer, nullable=False),
+    Column("intervals", JSON, nullable=False),  # [["09:00", "13:00"], ...] local time
+    Column("breaks", JSON, nullable=False),
+    UniqueConstraint("barber_id", "weekday"),
+)
+
+date_exceptions = Table(
+    "date_exceptions",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("shop_id", String(36), ForeignKey("shops.id"), nullable=False),
+    Column("barber_id", String(36), ForeignKey("barbers.id"), nullable=True),
+    Column("day", Date, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("intervals", JSON, nullable=False),
+    Column("note", String(300), nullable=False),
+    Index("ix_date_exceptions_shop_day", "shop_id", "day"),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("name", String(120), nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("dni", String(8), nullable=True),
+    UniqueConstraint("tenant_id", "phone"),
+)
+
+bookings = Table(
+    "bookings",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("shop_id", String(36), ForeignKey("shops.id"), nullable=False),
+    Column("barber_id", String(36), ForeignKey("barbers.id"), nullable=False),
+    Column("service_id", String(36), ForeignKey("services.id"), nullable=True),
+    Column("customer_id", String(36), ForeignKey("customers.id"), nullable=True),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("blocks_until", UTCDateTime, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("price", Numeric(12, 2), nullable=False),
+    Column("notes", String(500), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_bookings_shop_start", "shop_id", "starts_at"),
+    Index("ix_bookings_barber_start", "barber_id", "starts_at"),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("shop_id", String(36), ForeignKey("shops.id"), nullable=False),
+    Column("booking_id", String(36), ForeignKey("bookings.id"), nullable=False, unique=True),
+    Column("barber_id", String(36), ForeignKey("barbers.id"), nullable=False),
+    Column("rating", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_reviews_shop_created", "shop_id", "created_at"),
+)
+
+staff_users = Table(
+    "staff_users",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("email", String(254), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("barber_id", String(36), ForeignKey("barbers.id"), nullable=True),
+    Column("failed_logins", Integer, nullable=False),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("active", Boolean, nullable=False),
+    UniqueConstraint("tenant_id", "email"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("user_id", String(36), ForeignKey("staff_users.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("kind", String(10), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("csrf_hash", String(64), nullable=True),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("booking_id", String(36), ForeignKey("bookings.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    _tenant(),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("entity_type", String(40), nullable=False),
+    Column("entity_id", String(36), nullable=False, index=True),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+    Column("request_id", String(64), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    _tenant(),
+    Column("name", String(60), nullable=False),
+    Column("entity_id", String(36), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("published_at", UTCDateTime, nullable=True, index=True),
+)
+
+TENANT_SCOPED_TABLES = (
+    "tenant_domains",
+    "shops",
+    "barbers",
+    "services",
+    "working_hours",
+    "date_exceptions",
+    "customers",
+    "bookings",
+    "reviews",
+    "staff_users",
+    "api_tokens",
+    "idempotency_keys",
+    "audit_log",
+    "outbox",
+)

@@ -1,0 +1,121 @@
+"""The SQL unit of work: one connection, one transaction, one tenant."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection, RootTransaction, text
+
+from barberpro.adapters.db.engine import Database
+from barberpro.adapters.db.repositories import (
+    SqlAuditLog,
+    SqlBarberRepository,
+    SqlBookingRepository,
+    SqlCustomerRepository,
+    SqlIdempotencyRepository,
+    SqlOutbox,
+    SqlReviewRepository,
+    SqlScheduleRepository,
+    SqlServiceRepository,
+    SqlShopRepository,
+    SqlStaffRepository,
+    SqlTenantRepository,
+    SqlTokenRepository,
+)
+
+
+class SqlUnitOfWork:
+    """`with uow:` opens the transaction; `commit()` ends it; leaving without commit rolls back.
+
+    On PostgreSQL the transaction runs as the restricted role with the tenant set, so
+    row-level security filters every statement even if a query forgot its tenant filter.
+    """
+
+    tenant: SqlTenantRepository
+    shops: SqlShopRepository
+    barbers: SqlBarberRepository
+    services: SqlServiceRepository
+    schedules: SqlScheduleRepository
+    bookings: SqlBookingRepository
+    customers: SqlCustomerRepository
+    reviews: SqlReviewRepository
+    staff: SqlStaffRepository
+    tokens: SqlTokenRepository
+    idempotency: SqlIdempotencyRepository
+    audit: SqlAuditLog
+    outbox: SqlOutbox
+
+    def __init__(self, database: Database, tenant_id: str, *, write: bool = True) -> None:
+        self.tenant_id = tenant_id
+        self._database = database
+        self._write = write
+        self._connection: Connection | None = None
+        self._transaction: RootTransaction | None = None
+        self.committed = False
+
+    def __enter__(self) -> SqlUnitOfWork:
+        engine = self._database.write_engine if self._write else self._database.engine
+        connection = engine.connect()
+        self._connection = connection
+        self._transaction = connection.begin()
+        if self._database.dialect == "postgresql":
+            if self._database.rls_role:
+                connection.execute(
+                    text(
+                        "SELECT set_config('role', :role, true),"
+                        " set_config('barberpro.tenant_id', :tenant, true)"
+                    ),
+                    {"role": self._database.rls_role, "tenant": self.tenant_id},
+                )
+            else:
+                connection.execute(
+                    text("SELECT set_config('barberpro.tenant_id', :tenant, true)"),
+                    {"tenant": self.tenant_id},
+                )
+        scope = (connection, self.tenant_id)
+        self.tenant = SqlTenantRepository(*scope)
+        self.shops = SqlShopRepository(*scope)
+        self.barbers = SqlBarberRepository(*scope)
+        self.services = SqlServiceRepository(*scope)
+        self.schedules = SqlScheduleRepository(*scope)
+        self.bookings = SqlBookingRepository(*scope)
+        self.customers = SqlCustomerRepository(*scope)
+        self.reviews = SqlReviewRepository(*scope)
+        self.staff = SqlStaffRepository(*scope)
+        self.tokens = SqlTokenRepository(*scope)
+        self.idempotency = SqlIdempotencyRepository(*scope)
+        self.audit = SqlAuditLog(*scope)
+        self.outbox = SqlOutbox(*scope)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._transaction is not None and self._transaction.is_active:
+                self._transaction.rollback()
+        finally:
+            if self._connection is not None:
+                self._connection.close()
+            self._connection = None
+            self._transaction = None
+
+    def commit(self) -> None:
+        assert self._transaction is not None, "commit outside `with uow:`"
+        self._transaction.commit()
+        self.committed = True
+
+    def rollback(self) -> None:
+        if self._transaction is not None and self._transaction.is_active:
+            self._transaction.rollback()
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def __call__(self, tenant_id: str, *, write: bool = True) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.database, tenant_id, write=write)
