@@ -1,0 +1,1 @@
+"""BarberPro's KEDA external scaler: a gRPC server that tells KEDA how many API replicas to run."""
