@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -190,6 +191,17 @@ def test_bad_metadata_is_invalid_argument(
         with pytest.raises(grpc.RpcError) as caught:
             stub.GetMetricSpec(scaled_object(url, **bad), timeout=5)
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_unreadable_metrics_are_an_error_not_a_silent_minimum(stub: ExternalScalerStub) -> None:
+    with socket.socket() as closed:  # a port that was free a moment ago: nothing listens there
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/metrics"
+    request = pb.GetMetricsRequest(scaledObjectRef=scaled_object(url), metricName=METRIC_NAME)
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.GetMetrics(request, timeout=5)
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert "request rate unknown" in (caught.value.details() or "")
 
 
 def test_newer_optional_rpc_is_unimplemented_so_keda_falls_back(scaler: RunningScaler) -> None:

@@ -8,10 +8,16 @@ leaves out, so one scaler can serve several deployments.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 from barberpro.entrypoints.worker.replica_policy import POLICY_NAMES, LiveScalingSettings
 from barberpro.entrypoints.worker.request_rate import DEFAULT_COUNTER
+
+
+def library_capacity_per_replica() -> float:
+    from barberpro.ops.autoscaling import default_config
+
+    return default_config().capacity_per_replica_rpm / 60.0
 
 
 @dataclass(frozen=True)
@@ -21,8 +27,9 @@ class TargetSettings:
     # Prometheus server's federate endpoint or at one aggregated /metrics).
     metrics_url: str = "http://barberpro-api:8000/metrics"
     counter: str = DEFAULT_COUNTER
-    # Requests per second one replica serves within the latency SLO.
-    capacity_per_replica: float = 50.0
+    # Requests per second one replica serves within the latency SLO; by default
+    # the autoscaling library's figure, so the simulator and the scaler agree.
+    capacity_per_replica: float = field(default_factory=library_capacity_per_replica)
     min_replicas: int = 1
     max_replicas: int = 20
     # Time from KEDA adding a pod to it serving (image pull, start-up, readiness).
@@ -89,11 +96,11 @@ def settings_from_metadata(metadata: Mapping[str, str], defaults: TargetSettings
         except ValueError as exc:
             raise MetadataError(f"scaler metadata {key}={raw!r}: {exc}") from exc
     settings = replace(defaults, **changes)  # type: ignore[arg-type]
-    _validate(settings)
+    validate(settings)
     return settings
 
 
-def _validate(settings: TargetSettings) -> None:
+def validate(settings: TargetSettings) -> None:
     if not 1 <= settings.min_replicas <= settings.max_replicas:
         raise MetadataError("need 1 <= minReplicas <= maxReplicas")
     if settings.capacity_per_replica <= 0 or settings.step_seconds <= 0 or settings.scrape_interval <= 0:

@@ -151,6 +151,12 @@ class PredictiveExternalScaler(ExternalScalerServicer):
         self, request: pb.GetMetricsRequest, context: grpc.ServicerContext
     ) -> pb.GetMetricsResponse:
         target, sampler = self._resolve(request.scaledObjectRef, context)
+        settings = target.settings
+        max_age = max(3 * settings.scrape_interval, settings.step_seconds + settings.scrape_interval)
+        if sampler.is_stale(max_age):
+            # Blind: say so rather than answer min replicas. KEDA counts the error
+            # and, after the ScaledObject's fallback.failureThreshold, holds its fallback replicas.
+            context.abort(grpc.StatusCode.UNAVAILABLE, f"request rate unknown: {sampler.last_error}")
         replicas = self.desired_replicas(target, sampler.window())
         # Echo KEDA's own name for the metric: it prefixes ours (e.g. "s0-...").
         name = request.metricName or METRIC_NAME

@@ -8,6 +8,7 @@ module turns a stream of scraped counter totals into exactly that.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -17,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 DEFAULT_COUNTER = "barberpro_http_requests_total"
+
+log = logging.getLogger(__name__)
 
 
 def counter_series(exposition: str, counter: str = DEFAULT_COUNTER) -> dict[str, float]:
@@ -158,6 +161,7 @@ class CounterSampler:
         self._thread: threading.Thread | None = None
         self.failures = 0
         self.last_error: str | None = None
+        self.last_success: float | None = None  # clock time of the last good read
 
     def sample_once(self) -> None:
         try:
@@ -165,10 +169,17 @@ class CounterSampler:
         except Exception as exc:  # any scrape failure is the same to us: no data this time
             self.failures += 1
             self.last_error = f"{type(exc).__name__}: {exc}"
+            if self.failures == 1 or self.failures % 20 == 0:
+                log.warning("request counter unreadable (%d failures): %s", self.failures, self.last_error)
             return
         at = self._clock()
         with self._lock:
             self._history.observe(at, series)
+            self.last_success = at
+
+    def is_stale(self, max_age: float) -> bool:
+        """True when no read has succeeded within `max_age` seconds (or ever)."""
+        return self.last_success is None or self._clock() - self.last_success > max_age
 
     def window(self, steps: int | None = None) -> DemandWindow:
         with self._lock:

@@ -1,0 +1,137 @@
+"""The autoscaled worker pool: real gunicorn, real uvicorn workers, real load on loopback.
+
+The app under the pool is a small one written here (the same contract as the
+BarberPro API: a factory function, a request counter, /metrics aggregated
+across workers when PROMETHEUS_MULTIPROC_DIR is set), so this test exercises
+the pool itself: load goes up, workers are added and serve; load stops,
+workers are removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from barberpro.entrypoints.worker.autoscaled_server import AutoscaledServer, PoolSettings, child_pids
+
+pytestmark = pytest.mark.slow
+
+APP_SOURCE = textwrap.dedent(
+    '''
+    import os
+
+    from prometheus_client import CollectorRegistry, Counter, generate_latest, multiprocess
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+
+    def create_app():
+        requests = Counter(
+            "barberpro_http_requests", "Requests served.", ["route"], registry=None
+        )
+
+        async def work(request):
+            requests.labels(route="/work").inc()
+            return JSONResponse({"pid": os.getpid()})
+
+        async def metrics(request):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return Response(generate_latest(registry), media_type="text/plain; version=0.0.4")
+
+        return Starlette(routes=[Route("/work", work), Route("/metrics", metrics)])
+    '''
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return predicate()
+
+
+async def paced_load(url: str, rate: float, seconds: float, pids: set[int]) -> int:
+    """About `rate` requests/s for `seconds`, a new connection each time; bounded in count and time."""
+    limit = int(rate * seconds)
+    sent = 0
+    clients = 8
+    start = time.monotonic()
+
+    async def client(k: int) -> None:
+        nonlocal sent
+        # No keep-alive: each request is a fresh accept, so every worker gets its share.
+        async with httpx.AsyncClient(limits=httpx.Limits(max_keepalive_connections=0), timeout=5) as http:
+            i = 0
+            while sent < limit and time.monotonic() - start < seconds:
+                due = start + (i * clients + k) / rate
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+                response = await http.get(url)
+                pids.add(int(response.json()["pid"]))
+                sent += 1
+                i += 1
+
+    await asyncio.gather(*(client(k) for k in range(clients)))
+    return sent
+
+
+def test_workers_follow_the_load_up_and_back_down(tmp_path: Path) -> None:
+    (tmp_path / "pool_test_app.py").write_text(APP_SOURCE)
+    settings = PoolSettings(
+        app_factory="pool_test_app:create_app",
+        port=free_port(),
+        min_workers=1,
+        max_workers=3,
+        policy="auto",  # the shipped default policy (hybrid: predictive and HPA)
+        capacity_per_worker=40.0,
+        step_seconds=1.0,
+        sample_interval=0.25,
+        cold_start_seconds=1.0,
+        # The library's 5-minute scale-down window, shortened so the test ends in a minute.
+        scale_down_stabilisation_seconds=3.0,
+        multiproc_dir=tmp_path / "metrics",
+        extra_env={"PYTHONPATH": str(tmp_path)},
+    )
+    server = AutoscaledServer(settings)
+    server.start()
+    try:
+        assert server.live_workers() == 1
+        url = f"http://127.0.0.1:{settings.port}/work"
+
+        pids: set[int] = set()
+        started = time.monotonic()
+        sent = asyncio.run(paced_load(url, rate=150.0, seconds=14.0, pids=pids))
+        # 150 req/s needs 4 workers of 40 req/s: the pool grows to its maximum.
+        assert max((n for _, n in server.scaling_events), default=1) == 3, server.scaling_events
+        assert server.live_workers() == 3
+        assert len(pids) >= 2, "added workers must serve requests"
+        assert sent > 1000
+        scaled_up_after = server.scaling_events[0][0] - started
+
+        load_stopped = time.monotonic()
+        assert wait_for(lambda: server.live_workers() == 1, timeout=35), server.scaling_events
+        assert server.target_workers == 1
+        scaled_down_after = time.monotonic() - load_stopped
+        print(f"first scale-up {scaled_up_after:.1f} s after load began; back to 1 worker "
+              f"{scaled_down_after:.1f} s after it stopped")  # fmt: skip
+    finally:
+        master = server.master_pid
+        code = server.stop()
+    assert code == 0
+    assert master is not None and child_pids(master) == []
