@@ -99,6 +99,9 @@ class TenantRepository(Protocol):
 
     def get(self) -> Tenant: ...
 
+    def add(self, tenant: Tenant, created_at: datetime) -> None:
+        """Provisioning: creates the tenant the unit of work is scoped to."""
+
     def update(self, tenant: Tenant) -> None: ...
 
 

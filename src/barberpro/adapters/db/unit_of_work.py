@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy import Connection, RootTransaction, text
 
 from barberpro.adapters.db.engine import Database
+from barberpro.application import ports
 from barberpro.adapters.db.repositories import (
     SqlAuditLog,
     SqlBarberRepository,
@@ -31,19 +32,19 @@ class SqlUnitOfWork:
     row-level security filters every statement even if a query forgot its tenant filter.
     """
 
-    tenant: SqlTenantRepository
-    shops: SqlShopRepository
-    barbers: SqlBarberRepository
-    services: SqlServiceRepository
-    schedules: SqlScheduleRepository
-    bookings: SqlBookingRepository
-    customers: SqlCustomerRepository
-    reviews: SqlReviewRepository
-    staff: SqlStaffRepository
-    tokens: SqlTokenRepository
-    idempotency: SqlIdempotencyRepository
-    audit: SqlAuditLog
-    outbox: SqlOutbox
+    tenant: ports.TenantRepository
+    shops: ports.ShopRepository
+    barbers: ports.BarberRepository
+    services: ports.ServiceRepository
+    schedules: ports.ScheduleRepository
+    bookings: ports.BookingRepository
+    customers: ports.CustomerRepository
+    reviews: ports.ReviewRepository
+    staff: ports.StaffRepository
+    tokens: ports.TokenRepository
+    idempotency: ports.IdempotencyRepository
+    audit: ports.AuditLog
+    outbox: ports.Outbox
 
     def __init__(self, database: Database, tenant_id: str, *, write: bool = True) -> None:
         self.tenant_id = tenant_id

@@ -15,6 +15,7 @@ app = typer.Typer(
     help="BarberPro: booking platform for barbershops, and the infrastructure that runs it.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 
 platform.register(app)

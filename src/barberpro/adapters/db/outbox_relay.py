@@ -1,0 +1,70 @@
+"""Transactional outbox relay: publishes committed events, in order, at least once.
+
+Cross-tenant by nature, so it uses the platform path (no tenant role); consumers must be
+idempotent on the event id.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+
+from barberpro.adapters.db import tables as t
+from barberpro.adapters.db.engine import Database
+from barberpro.application.ports import EventPublisher
+from barberpro.domain.events import DomainEvent
+
+
+class OutboxRelay:
+    def __init__(self, database: Database, publisher: EventPublisher, batch: int = 500) -> None:
+        self._db = database
+        self._publisher = publisher
+        self._batch = batch
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        """Publish one batch of pending events; returns how many were published."""
+        with self._db.write_engine.begin() as connection:
+            rows = connection.execute(
+                select(t.outbox)
+                .where(t.outbox.c.published_at.is_(None))
+                .order_by(t.outbox.c.seq)
+                .limit(self._batch)
+            ).all()
+            for row in rows:
+                self._publisher.publish(
+                    DomainEvent(
+                        name=row.name,
+                        tenant_id=row.tenant_id,
+                        entity_id=row.entity_id,
+                        occurred_at=row.occurred_at,
+                        data={**row.data, "event_id": row.id},
+                    )
+                )
+            if rows:
+                connection.execute(
+                    update(t.outbox)
+                    .where(t.outbox.c.seq.in_([r.seq for r in rows]))
+                    .values(published_at=datetime.now(UTC))
+                )
+        return len(rows)
+
+    def start(self, interval: float) -> None:
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    while self.run_once() == self._batch:
+                        pass
+                except Exception:  # noqa: BLE001 - keep relaying after a transient database error
+                    continue
+
+        self._thread = threading.Thread(target=loop, name="outbox-relay", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
