@@ -10,7 +10,11 @@ workers are removed.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
+import subprocess
+import sys
 import textwrap
 import time
 from collections.abc import Callable
@@ -112,6 +116,11 @@ def test_workers_follow_the_load_up_and_back_down(tmp_path: Path) -> None:
     server.start()
     try:
         assert server.live_workers() == 1
+        # A crashed worker is gunicorn's to replace; the controller must not mistake it for a lost signal.
+        (worker,) = child_pids(server.master_pid or 0)
+        os.kill(worker, signal.SIGKILL)
+        assert wait_for(lambda: child_pids(server.master_pid or 0) not in ([], [worker]), timeout=10)
+        assert server.target_workers == 1
         url = f"http://127.0.0.1:{settings.port}/work"
 
         pids: set[int] = set()
@@ -135,3 +144,33 @@ def test_workers_follow_the_load_up_and_back_down(tmp_path: Path) -> None:
         code = server.stop()
     assert code == 0
     assert master is not None and child_pids(master) == []
+
+
+def test_run_serves_until_sigterm_then_stops_gunicorn(tmp_path: Path) -> None:
+    """`run()` is what `barberpro serve --workers auto` calls: it blocks, and SIGTERM ends it cleanly."""
+    (tmp_path / "pool_test_app.py").write_text(APP_SOURCE)
+    port = free_port()
+    code = (
+        "from barberpro.entrypoints.worker.autoscaled_server import run\n"
+        f"raise SystemExit(run('pool_test_app:create_app', '127.0.0.1', {port}, 1, 2, sample_interval=0.5))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    process = subprocess.Popen([sys.executable, "-c", code], env=env)
+    try:
+        assert wait_for(lambda: _answers(f"http://127.0.0.1:{port}/work"), timeout=30)
+        (master,) = child_pids(process.pid)
+        assert len(child_pids(master)) == 1
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert not Path(f"/proc/{master}").exists() or child_pids(master) == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False

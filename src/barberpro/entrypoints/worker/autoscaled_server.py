@@ -110,9 +110,14 @@ class AutoscaledServer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_action = 0.0
+        self._mismatch_since: float | None = None
+
+        own_scrapes = f"route={settings.metrics_path}"
 
         def read() -> dict[str, float]:
-            return scrape_counter(settings.metrics_url, settings.counter)
+            series = scrape_counter(settings.metrics_url, settings.counter)
+            # Our own scrapes of /metrics are not demand.
+            return {k: v for k, v in series.items() if own_scrapes not in k.split(",")}
 
         self.sampler = CounterSampler(read, settings.step_seconds, settings.sample_interval)
 
@@ -189,12 +194,18 @@ class AutoscaledServer:
 
     def control_step(self) -> None:
         live = self.live_workers()
+        now = time.monotonic()
         settle = max(10.0, 5 * self.settings.sample_interval)
-        if live != self.target_workers and time.monotonic() - self._last_action > settle:
-            # Gunicorn keeps at most five pending signals; if one was dropped, its
-            # worker count is the truth. Re-sync and let the policy correct it.
+        if live == self.target_workers:
+            self._mismatch_since = None
+        elif self._mismatch_since is None:
+            self._mismatch_since = now
+        elif now - self._mismatch_since > settle and now - self._last_action > settle:
+            # Gunicorn keeps at most five pending signals; if one was lost, the
+            # count it has kept for longer than any respawn takes is the truth.
             log.warning("gunicorn runs %d workers, expected %d; re-syncing", live, self.target_workers)
             self.target_workers = live
+            self._mismatch_since = None
         desired = self.policy.desired_replicas(self.sampler.window(), self.target_workers, live)
         desired = max(self.settings.min_workers, min(self.settings.max_workers, desired))
         if desired != self.target_workers:
