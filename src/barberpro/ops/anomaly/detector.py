@@ -40,11 +40,13 @@ class DetectorConfig:
     relax: float = 0.0001  # per point, fraction of the envelope that relaxes to that mean
     refractory: int = 150  # points for the recent peak to decay to zero
     damping: float = 0.0  # factor for scores inside a refractory period
+    margin: float = 1.0  # a break-out counts only beyond this many typical steps of its view
+    step_alpha: float = 0.01  # EWMA weight of each view's typical step |v_t - v_(t-1)|
 
 
 DEFAULT_CONFIG = DetectorConfig()
 # Frozen by cross-validation across the nab-dev files (docs/anomaly.md, benchmarks/anomaly_nab.py).
-DEFAULT_THRESHOLD = 0.031
+DEFAULT_THRESHOLD = 0.016
 
 _VIEWS = 5
 
@@ -52,7 +54,7 @@ _VIEWS = 5
 class StreamingDetector:
     """Per-series state: 26 floats and two ints, whatever the length of the series."""
 
-    __slots__ = ("_c", "_hi", "_lo", "_mean", "level_f", "level_s", "n", "peak", "vol_f", "vol_s")
+    __slots__ = ("_c", "_hi", "_last", "_lo", "_mean", "_step", "level_f", "level_s", "n", "peak", "vol_f", "vol_s")
 
     def __init__(self, config: DetectorConfig = DEFAULT_CONFIG) -> None:
         self._c = config
@@ -62,6 +64,8 @@ class StreamingDetector:
         self._lo = [0.0] * _VIEWS
         self._hi = [0.0] * _VIEWS
         self._mean = [0.0] * _VIEWS
+        self._last = [0.0] * _VIEWS
+        self._step = [0.0] * _VIEWS
 
     @property
     def config(self) -> DetectorConfig:
@@ -85,27 +89,35 @@ class StreamingDetector:
         self.vol_f += c.vol_fast * (dev - self.vol_f)
         self.vol_s += c.vol_slow * (dev - self.vol_s)
 
-        lo, hi, mean = self._lo, self._hi, self._mean
+        lo, hi, mean, last, step = self._lo, self._hi, self._mean, self._last, self._step
         if self.n == 1:
             views = (value, self.level_f, self.level_s, self.vol_f, self.vol_s)
             for j in range(_VIEWS):
-                lo[j] = hi[j] = mean[j] = views[j]
+                lo[j] = hi[j] = mean[j] = last[j] = views[j]
             return 0.0
 
         best = 0.0
-        relax, mean_alpha = c.relax, c.mean_alpha
+        relax, mean_alpha, margin, step_alpha = c.relax, c.mean_alpha, c.margin, c.step_alpha
+        n_alpha = 1.0 / (self.n - 1)
         for j, v in enumerate((value, self.level_f, self.level_s, self.vol_f, self.vol_s)):
+            st = step[j]
+            # 1/n at first: an EWMA started at 0 would underestimate the step for ~1/alpha points.
+            st += (step_alpha if n_alpha < step_alpha else n_alpha) * (abs(v - last[j]) - st)
+            step[j] = st
+            last[j] = v
             h, low = hi[j], lo[j]
             width = h - low
             # A flat history has zero width: any move off it is then maximally novel.
             floor = 1e-9 * (abs(h) + 1e-9)
             if width < floor:
                 width = floor
+            # Noise sets a new record now and then by a fraction of a step: not news.
+            slack = margin * st
             if v > h:
-                e = (v - h) / width
+                e = (v - h - slack) / width
                 h = v
             elif v < low:
-                e = (low - v) / width
+                e = (low - v - slack) / width
                 low = v
             else:
                 e = 0.0

@@ -85,3 +85,59 @@ def run_detector(
     for i, r in zip(order, done, strict=True):
         out[i] = r
     return out
+
+
+@dataclass(frozen=True)
+class DetectorReport:
+    detector: str
+    profiles: list[ProfileResult]
+    events: dict[str, float | int | None]  # event metrics at the detector's shipped/corpus threshold
+    seconds: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "detector": self.detector,
+            "seconds": round(self.seconds, 3),
+            "profiles": {
+                p.profile: {
+                    "corpus_optimised": round(p.corpus_score, 2),
+                    "corpus_threshold": p.corpus_threshold,
+                    "cross_validated": round(p.cv_score, 2),
+                    "cv_thresholds": list(p.cv_thresholds),
+                    "frozen_threshold": p.frozen_threshold,
+                    "frozen": None if p.frozen_score is None else round(p.frozen_score, 2),
+                }
+                for p in self.profiles
+            },
+            "events": self.events,
+        }
+
+
+def compare_detectors(
+    corpus: Sequence[LabelledSeries],
+    detectors: dict[str, ScoreFn],
+    frozen_thresholds: dict[str, float] | None = None,
+    folds: int = 6,
+    workers: int = 1,
+    on_done: Callable[[str], None] | None = None,
+) -> list[DetectorReport]:
+    """Run every detector over the corpus in one go and score it under the same protocol."""
+    import time
+
+    from barberpro.ops.anomaly.event_metrics import event_metrics
+
+    frozen_thresholds = frozen_thresholds or {}
+    reports = []
+    for name, fn in detectors.items():
+        t0 = time.perf_counter()
+        scores = run_detector(corpus, fn, workers=workers)
+        elapsed = time.perf_counter() - t0
+        frozen = frozen_thresholds.get(name)
+        profiles = evaluate_scores(corpus, scores, folds=folds, frozen_threshold=frozen)
+        event_threshold = frozen if frozen is not None else profiles[0].corpus_threshold
+        events = event_metrics(corpus, scores, event_threshold).as_dict()
+        events["threshold"] = event_threshold
+        reports.append(DetectorReport(name, profiles, events, elapsed))
+        if on_done is not None:
+            on_done(name)
+    return reports
