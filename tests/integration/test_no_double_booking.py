@@ -1,0 +1,64 @@
+"""No double booking, ever: 50+ concurrent requests for one barber and overlapping times."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import httpx
+from live_server import live_server
+from platform_fixtures import TenantFixture
+from sqlalchemy import text
+
+from barberpro.bootstrap import Platform
+
+REQUESTS = 60
+
+
+async def _fire(base: str, bodies: list[dict]) -> list[httpx.Response]:
+    limits = httpx.Limits(max_connections=REQUESTS, max_keepalive_connections=REQUESTS)
+    async with httpx.AsyncClient(base_url=base, headers={"host": "alpha.example.com"}, timeout=60,
+                                 limits=limits) as client:
+        return await asyncio.gather(*(client.post("/api/v1/bookings", json=b) for b in bodies))
+
+
+def _body(t: TenantFixture, start: str, barber_id: str | None, index: int) -> dict:
+    return {"shop_id": t.shop_id, "service_id": t.service_id, "barber_id": barber_id, "start": start,
+            "customer": {"name": f"Cliente {index}", "phone": f"+54 9 11 4{index:03d}-{index:04d}",
+                         "email": f"c{index}@example.com"}}
+
+
+def _live_bookings(platform: Platform) -> list[tuple[str, object]]:
+    with platform.database.engine.connect() as connection:
+        return [tuple(r) for r in connection.execute(
+            text("SELECT barber_id, starts_at FROM bookings WHERE status <> 'cancelled'"))]
+
+
+def test_same_barber_overlapping_times_exactly_one_wins(platform: Platform, alpha: TenantFixture) -> None:
+    barber = alpha.barber_ids[0]
+    # 10:00, 10:15 and 10:30 all overlap a 30-minute service with a 10-minute buffer at 10:00 or 10:15.
+    starts = ["2026-03-03T10:00:00-03:00", "2026-03-03T10:15:00-03:00"]
+    bodies = [_body(alpha, starts[i % 2], barber, i) for i in range(REQUESTS)]
+    with live_server(platform) as base:
+        responses = asyncio.run(_fire(base, bodies))
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {201: 1, 409: REQUESTS - 1}, statuses
+    for response in responses:
+        if response.status_code == 409:
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["type"].endswith("/slot-unavailable")
+    assert len(_live_bookings(platform)) == 1
+
+
+def test_any_barber_race_is_spread_never_doubled(platform: Platform, alpha: TenantFixture) -> None:
+    start = "2026-03-03T11:00:00-03:00"
+    bodies = [_body(alpha, start, None, i) for i in range(REQUESTS)]
+    with live_server(platform) as base:
+        responses = asyncio.run(_fire(base, bodies))
+    statuses = Counter(r.status_code for r in responses)
+    barbers = len(alpha.barber_ids)
+    assert statuses == {201: barbers, 409: REQUESTS - barbers}, statuses
+    winners = [r.json()["barber_id"] for r in responses if r.status_code == 201]
+    assert sorted(winners) == sorted(alpha.barber_ids)
+    booked = _live_bookings(platform)
+    assert len(booked) == barbers and len({b for b, _ in booked}) == barbers

@@ -1,0 +1,84 @@
+"""Builders for platform tests: a migrated database, a tenant with a shop, and an HTTP client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+from barberpro.adapters.clock import FixedClock
+from barberpro.adapters.security.passwords import Argon2PasswordHasher
+from barberpro.application import catalog
+from barberpro.application.context import Context
+from barberpro.application.provisioning import provision_tenant
+from barberpro.bootstrap import Platform, build, migrate
+from barberpro.config import Settings
+from barberpro.domain.booking import SYSTEM, Actor, ActorKind, Role
+from barberpro.domain.identifiers import new_id
+from barberpro.domain.schedules import WorkingDay
+
+# Monday 2 March 2026, 09:00 in Buenos Aires (12:00 UTC).
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery"
+SECRET = "test-secret-key-with-at-least-32-characters!"
+
+
+def fast_hasher() -> Argon2PasswordHasher:
+    """Still Argon2id, with small costs so that tests log in quickly."""
+    return Argon2PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def make_platform(database_url: str, tmp_path: Path, clock: FixedClock | None = None) -> Platform:
+    settings = Settings(
+        database_url=database_url, secret_key=SECRET, var_dir=str(tmp_path), default_tenant="alpha",
+        log_json=True, log_level="WARNING", outbox_poll_seconds=0.05,
+    )
+    migrate(settings)
+    return build(settings, clock=clock or FixedClock(T0), hasher=fast_hasher())
+
+
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'barberpro.db'}"
+
+
+@dataclass
+class TenantFixture:
+    tenant_id: str
+    slug: str
+    owner_id: str
+    owner_email: str
+    shop_id: str
+    barber_ids: list[str]
+    service_id: str
+    long_service_id: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def make_tenant(platform: Platform, slug: str, *, barbers: int = 3) -> TenantFixture:
+    """A tenant with one shop (Buenos Aires), barbers working Mon-Sat 09-18 with lunch 13-14."""
+    tenant_id = new_id()
+    now = platform.clock.now()
+    email = f"owner@{slug}.example.com"
+    _, owner = provision_tenant(
+        platform.uow(tenant_id), Context(tenant_id, SYSTEM, "test", now), platform.hasher, slug=slug,
+        name=f"Barbería {slug.title()}", domains=(f"{slug}.example.com",), owner_email=email,
+        owner_name="Dueño", owner_password=PASSWORD,
+    )
+    ctx = Context(tenant_id, Actor(ActorKind.STAFF, owner.id, Role.OWNER), "test", now)
+    shop = catalog.create_shop(platform.uow(tenant_id), ctx, name=f"{slug} centro", address="Corrientes 1234",
+                               timezone="America/Argentina/Buenos_Aires", min_notice_minutes=60,
+                               horizon_days=30, cancel_cutoff_minutes=120, slot_step_minutes=15)
+    barber_ids = []
+    for index in range(barbers):
+        barber = catalog.create_barber(platform.uow(tenant_id), ctx, shop_id=shop.id, name=f"Barbero {index + 1}")
+        catalog.set_working_hours(
+            platform.uow(tenant_id), ctx, barber_id=barber.id,
+            days=[WorkingDay(d, ((time(9), time(18)),), ((time(13), time(14)),)) for d in range(6)],
+        )
+        barber_ids.append(barber.id)
+    service = catalog.create_service(platform.uow(tenant_id), ctx, shop_id=shop.id, name="Corte",
+                                     duration_minutes=30, price=Decimal("12000.00"), buffer_after_minutes=10)
+    long_service = catalog.create_service(platform.uow(tenant_id), ctx, shop_id=shop.id, name="Color",
+                                          duration_minutes=90, price=Decimal("30000.50"))
+    return TenantFixture(tenant_id, slug, owner.id, email, shop.id, barber_ids, service.id, long_service.id)
