@@ -52,7 +52,7 @@ def serve(
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: str = "heads") -> None:
     """Apply the schema migrations (SQLite or PostgreSQL, from BARBERPRO_DATABASE_URL)."""
     from barberpro.adapters.db.engine import open_database
     from barberpro.adapters.db.migrate import upgrade
