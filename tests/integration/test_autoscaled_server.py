@@ -174,3 +174,44 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_the_real_api_scales_on_its_own_request_counter(tmp_path: Path) -> None:
+    """The BarberPro app factory under the pool: its /metrics (multiprocess) drives the workers."""
+    pytest.importorskip("barberpro.entrypoints.http.app")
+    settings = PoolSettings(
+        app_factory="barberpro.entrypoints.http.app:create_app",
+        port=free_port(),
+        min_workers=1,
+        max_workers=2,
+        capacity_per_worker=30.0,
+        step_seconds=1.0,
+        sample_interval=0.25,
+        cold_start_seconds=1.0,
+        extra_env={
+            "BARBERPRO_DATABASE_URL": f"sqlite:///{tmp_path / 'barberpro.db'}",
+            "BARBERPRO_LOG_LEVEL": "WARNING",
+        },
+    )
+    server = AutoscaledServer(settings)
+    server.start(ready_timeout=60)
+    try:
+        url = f"http://127.0.0.1:{settings.port}/healthz"
+        sent = 0
+        with httpx.Client(timeout=5) as http:
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and server.live_workers() < 2:
+                assert http.get(url).status_code == 200
+                sent += 1
+                time.sleep(0.005)
+            metrics = http.get(f"http://127.0.0.1:{settings.port}/metrics").text
+        assert server.live_workers() == 2, f"{sent} requests did not add a worker"
+        counted = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("barberpro_http_requests_total{") and 'route="/healthz"' in line
+        )
+        assert counted >= sent  # every request counted, whichever worker served it
+    finally:
+        code = server.stop()
+    assert code == 0
