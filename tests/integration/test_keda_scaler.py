@@ -100,7 +100,9 @@ def stub(scaler: RunningScaler) -> Iterator[ExternalScalerStub]:
 
 
 def scaled_object(url: str, **extra: str) -> pb.ScaledObjectRef:
-    metadata = {"metricsUrl": url, "maxReplicas": "30", **extra}
+    # As KEDA sends it: the whole trigger metadata, its own scalerAddress included,
+    # and a `...FromEnv` key already resolved from the target's environment.
+    metadata = {"scalerAddress": "scaler:9090", "metricsUrlFromEnv": url, "maxReplicas": "30", **extra}
     return pb.ScaledObjectRef(name="barberpro-api", namespace="barberpro", scalerMetadata=metadata)
 
 
@@ -128,7 +130,7 @@ def test_replicas_follow_the_live_rate_up_then_down(
 ) -> None:
     metrics, url = api_metrics
     ref = scaled_object(url, policy="hpa", targetUtilisation="0.5", scaleDownStabilisationSeconds="1")
-    request = pb.GetMetricsRequest(scaledObjectRef=ref, metricName="s0-" + METRIC_NAME)
+    request = pb.GetMetricsRequest(scaledObjectRef=ref, metricName=METRIC_NAME)
     metrics.set_rate(100.0)  # 100 req/s over 10 req/s per replica at 50 % utilisation → 20 replicas
 
     seen: list[int] = []
@@ -136,7 +138,7 @@ def test_replicas_follow_the_live_rate_up_then_down(
     def replicas() -> int:
         response = stub.GetMetrics(request, timeout=5)
         (value,) = response.metricValues
-        assert value.metricName == "s0-" + METRIC_NAME
+        assert value.metricName == METRIC_NAME
         assert value.metricValue == int(value.metricValueFloat)
         seen.append(int(value.metricValue))
         return seen[-1]

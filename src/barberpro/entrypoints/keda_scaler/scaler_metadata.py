@@ -78,12 +78,26 @@ class MetadataError(ValueError):
     """A ScaledObject's trigger metadata cannot be used; reported to KEDA as INVALID_ARGUMENT."""
 
 
+# KEDA passes the whole trigger metadata, its own connection keys included.
+_KEDA_KEYS = frozenset({"scalerAddress", "enableTLS", "unsafeSsl"})
+# KEDA resolves `<key>FromEnv: VAR` from the target's environment and passes the
+# value under the same `...FromEnv` key.
+_FROM_ENV = "FromEnv"
+
+
 def settings_from_metadata(metadata: Mapping[str, str], defaults: TargetSettings) -> TargetSettings:
-    changes: dict[str, object] = {}
-    unknown = sorted(set(metadata) - set(_KEYS))
+    ours: dict[str, str] = {}
+    for key, raw in metadata.items():
+        if key in _KEDA_KEYS:
+            continue
+        plain = key.removesuffix(_FROM_ENV) if key.endswith(_FROM_ENV) else key
+        ours[plain] = raw
+    # Unknown keys are typos in a ScaledObject: refuse them rather than silently use a default.
+    unknown = sorted(set(ours) - set(_KEYS))
     if unknown:
         raise MetadataError(f"unknown scaler metadata keys: {', '.join(unknown)}")
-    for key, raw in metadata.items():
+    changes: dict[str, object] = {}
+    for key, raw in ours.items():
         name = _KEYS[key]
         kind = str(_TYPES[name])
         try:

@@ -158,7 +158,7 @@ class PredictiveExternalScaler(ExternalScalerServicer):
             # and, after the ScaledObject's fallback.failureThreshold, holds its fallback replicas.
             context.abort(grpc.StatusCode.UNAVAILABLE, f"request rate unknown: {sampler.last_error}")
         replicas = self.desired_replicas(target, sampler.window())
-        # Echo KEDA's own name for the metric: it prefixes ours (e.g. "s0-...").
+        # Answer under the name asked for (KEDA strips its "s0-" index prefix first).
         name = request.metricName or METRIC_NAME
         value = pb.MetricValue(metricName=name, metricValue=replicas, metricValueFloat=float(replicas))
         return pb.GetMetricsResponse(metricValues=[value])
