@@ -329,3 +329,38 @@ def test_adapter_drives_the_library_policy_exactly_once_per_step(
         current = answer
         assert live.min_replicas <= answer <= live.max_replicas
     assert got == expected
+
+
+def test_cli_command_serves_until_sigterm(api_metrics: tuple[FakeApiMetrics, str]) -> None:
+    """`barberpro autoscale keda-scaler`, registered on a Typer app as the CLI does, in its own process."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    _, url = api_metrics
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    program = (
+        "import typer\n"
+        "from barberpro.entrypoints.cli.autoscale_actuators import register\n"
+        "app = typer.Typer()\n"
+        "app.callback()(lambda: None)\n"
+        "register(app)\n"
+        "app()\n"
+    )
+    args = ["keda-scaler", "--listen", f"127.0.0.1:{port}", "--metrics-url", url, "--step-seconds", "1"]
+    process = subprocess.Popen([sys.executable, "-c", program, *args], env=dict(os.environ))
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            grpc.channel_ready_future(channel).result(timeout=20)
+            stub = ExternalScalerStub(channel)  # type: ignore[no-untyped-call]
+            spec = stub.GetMetricSpec(pb.ScaledObjectRef(name="api", namespace="barberpro"), timeout=5)
+            assert spec.metricSpecs[0].metricName == METRIC_NAME
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -58,3 +58,14 @@ def register(app: typer.Typer) -> None:
         running = start_scaler(defaults, address=listen)
         typer.echo(f"KEDA external scaler on port {running.port}: policy {policy}, metrics {metrics_url}")
         serve_forever(running)
+
+
+def serve_autoscaled(host: str, port: int, min_workers: int = 1, max_workers: int | None = None) -> None:
+    """`barberpro serve --workers auto`: the API under the autoscaled gunicorn pool, until Ctrl-C/SIGTERM."""
+    from barberpro.entrypoints.worker.autoscaled_server import run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    typer.echo(f"BarberPro serving on http://{host}:{port} with autoscaled workers ({min_workers} minimum)")
+    code = run("barberpro.entrypoints.http.app:create_app", host, port, min_workers, max_workers)
+    if code:
+        raise typer.Exit(code)
