@@ -8,6 +8,8 @@ module turns a stream of scraped counter totals into exactly that.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import logging
 import math
 import threading
@@ -110,30 +112,25 @@ class CounterHistory:
             self._times.popleft()
             self._totals.popleft()
 
-    def _total_at(self, at: float) -> float:
-        times, totals = self._times, self._totals
-        if at <= times[0]:
-            return totals[0]
-        if at >= times[-1]:
-            return totals[-1]
-        # Linear scan from the right: queries are almost always about the recent past.
-        i = len(times) - 1
-        while times[i - 1] > at:
-            i -= 1
-        t0, t1 = times[i - 1], times[i]
-        v0, v1 = totals[i - 1], totals[i]
-        return v0 + (v1 - v0) * (at - t0) / (t1 - t0)
-
     def window(self, steps: int | None = None) -> DemandWindow:
         """Completed steps fully covered by observations, at most `steps` (default: all kept)."""
         step = self.step_seconds
         limit = self.max_steps if steps is None else min(steps, self.max_steps)
         if len(self._times) < 2:
             return DemandWindow(step, 0.0, ())
-        first = math.ceil(self._times[0] / step)
-        last = math.floor(self._times[-1] / step)
+        times, totals = list(self._times), list(self._totals)
+        first = math.ceil(times[0] / step)
+        last = math.floor(times[-1] / step)
         first = max(first, last - limit)
-        values = tuple(self._total_at((k + 1) * step) - self._total_at(k * step) for k in range(first, last))
+
+        def total_at(at: float) -> float:
+            # Boundaries lie inside [times[0], times[-1]]; interpolate between neighbours.
+            i = min(max(bisect.bisect_left(times, at), 1), len(times) - 1)
+            t0, t1 = times[i - 1], times[i]
+            return totals[i - 1] + (totals[i] - totals[i - 1]) * (at - t0) / (t1 - t0)
+
+        boundaries = [total_at(k * step) for k in range(first, last + 1)]
+        values = tuple(b - a for a, b in itertools.pairwise(boundaries))
         return DemandWindow(step, last * step, values)
 
 
