@@ -258,3 +258,147 @@ TENANT_SCOPED_TABLES = (
     "audit_log",
     "outbox",
 )
+
+
+# --- Payments (MercadoPago) and electronic invoices (AFIP/ARCA): migration 0002_payments ---------
+
+shop_payment_settings = Table(
+    "shop_payment_settings",
+    metadata,
+    Column("shop_id", String(36), ForeignKey("shops.id"), primary_key=True),
+    _tenant(),
+    Column("mode", String(10), nullable=False),  # none | deposit | full
+    Column("deposit_percent", Integer, nullable=False),
+    Column("hold_minutes", Integer, nullable=False),
+    Column("late_refund_percent", Integer, nullable=False),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("booking_id", String(36), ForeignKey("bookings.id"), nullable=False, index=True),
+    Column("provider", String(20), nullable=False),
+    Column("preference_id", String(64), nullable=True),
+    Column("checkout_url", String(500), nullable=True),
+    Column("provider_payment_id", String(64), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("amount", Numeric(12, 2), nullable=False),
+    Column("paid_amount", Numeric(12, 2), nullable=False),
+    Column("refunded_amount", Numeric(12, 2), nullable=False),
+    Column("hold_until", UTCDateTime, nullable=False),
+    Column("provider_updated_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("tenant_id", "provider_payment_id"),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("payment_id", String(36), ForeignKey("payments.id"), nullable=False, index=True),
+    Column("idempotency_key", String(100), nullable=False),
+    Column("amount", Numeric(12, 2), nullable=False),
+    Column("status", String(20), nullable=False),  # requested | done
+    Column("reason", String(200), nullable=False),
+    Column("provider_refund_id", String(64), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "idempotency_key"),
+)
+
+webhook_receipts = Table(
+    "webhook_receipts",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
+    Column("receipt_key", String(200), primary_key=True),
+    Column("topic", String(40), nullable=False),
+    Column("data_id", String(64), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+)
+
+tax_profiles = Table(
+    "tax_profiles",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
+    Column("cuit", String(11), nullable=False),
+    Column("legal_name", String(200), nullable=False),
+    Column("address", String(300), nullable=False),
+    Column("iva_condition", String(30), nullable=False),  # monotributo | responsable_inscripto
+    Column("point_of_sale", Integer, nullable=False),
+    Column("environment", String(10), nullable=False),  # homologacion | produccion
+    Column("gross_income_id", String(30), nullable=False),
+    Column("activity_start", Date, nullable=False),
+    Column("certificate_pem", Text, nullable=False),
+    Column("key_path", String(500), nullable=False),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("booking_id", String(36), ForeignKey("bookings.id"), nullable=False),
+    Column("payment_id", String(36), ForeignKey("payments.id"), nullable=True),
+    Column("cuit", String(11), nullable=False),
+    Column("point_of_sale", Integer, nullable=False),
+    Column("voucher_type", Integer, nullable=False),
+    Column("number", Integer, nullable=True),
+    Column("status", String(20), nullable=False),  # draft | sending | authorized | rejected
+    Column("issue_date", Date, nullable=False),
+    Column("service_from", Date, nullable=False),
+    Column("service_to", Date, nullable=False),
+    Column("doc_type", Integer, nullable=False),
+    Column("doc_number", String(11), nullable=False),
+    Column("receiver_iva_condition", Integer, nullable=False),
+    Column("receiver_name", String(200), nullable=False),
+    Column("description", String(300), nullable=False),
+    Column("total", Numeric(12, 2), nullable=False),
+    Column("net", Numeric(12, 2), nullable=False),
+    Column("vat", Numeric(12, 2), nullable=False),
+    Column("cae", String(14), nullable=True),
+    Column("cae_due", Date, nullable=True),
+    Column("observations", JSON, nullable=False),
+    Column("errors", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "booking_id"),
+    UniqueConstraint("cuit", "point_of_sale", "voucher_type", "number"),
+)
+
+invoice_counters = Table(
+    "invoice_counters",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
+    Column("point_of_sale", Integer, primary_key=True),
+    Column("voucher_type", Integer, primary_key=True),
+    Column("last_number", Integer, nullable=False),
+)
+
+wsaa_tickets = Table(
+    "wsaa_tickets",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
+    Column("cuit", String(11), primary_key=True),
+    Column("environment", String(10), primary_key=True),
+    Column("service", String(30), primary_key=True),
+    Column("token", Text, nullable=False),
+    Column("sign", Text, nullable=False),
+    Column("generated_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+PAYMENT_TABLES = (
+    "shop_payment_settings",
+    "payments",
+    "refunds",
+    "webhook_receipts",
+    "tax_profiles",
+    "invoices",
+    "invoice_counters",
+    "wsaa_tickets",
+)
