@@ -33,7 +33,7 @@ def postgres_admin_url() -> str:
 
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=3):
             pass
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception as exc:
         service_unavailable("PostgreSQL", f"cannot connect to {url}: {exc}")
     return url
 

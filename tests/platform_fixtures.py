@@ -31,8 +31,13 @@ def fast_hasher() -> Argon2PasswordHasher:
 
 def make_platform(database_url: str, tmp_path: Path, clock: FixedClock | None = None) -> Platform:
     settings = Settings(
-        database_url=database_url, secret_key=SECRET, var_dir=str(tmp_path), default_tenant="alpha",
-        log_json=True, log_level="WARNING", outbox_poll_seconds=0.05,
+        database_url=database_url,
+        secret_key=SECRET,
+        var_dir=str(tmp_path),
+        default_tenant="alpha",
+        log_json=True,
+        log_level="WARNING",
+        outbox_poll_seconds=0.05,
     )
     migrate(settings)
     return build(settings, clock=clock or FixedClock(T0), hasher=fast_hasher())
@@ -61,24 +66,48 @@ def make_tenant(platform: Platform, slug: str, *, barbers: int = 3) -> TenantFix
     now = platform.clock.now()
     email = f"owner@{slug}.example.com"
     _, owner = provision_tenant(
-        platform.uow(tenant_id), Context(tenant_id, SYSTEM, "test", now), platform.hasher, slug=slug,
-        name=f"Barbería {slug.title()}", domains=(f"{slug}.example.com",), owner_email=email,
-        owner_name="Dueño", owner_password=PASSWORD,
+        platform.uow(tenant_id),
+        Context(tenant_id, SYSTEM, "test", now),
+        platform.hasher,
+        slug=slug,
+        name=f"Barbería {slug.title()}",
+        domains=(f"{slug}.example.com",),
+        owner_email=email,
+        owner_name="Dueño",
+        owner_password=PASSWORD,
     )
     ctx = Context(tenant_id, Actor(ActorKind.STAFF, owner.id, Role.OWNER), "test", now)
-    shop = catalog.create_shop(platform.uow(tenant_id), ctx, name=f"{slug} centro", address="Corrientes 1234",
-                               timezone="America/Argentina/Buenos_Aires", min_notice_minutes=60,
-                               horizon_days=30, cancel_cutoff_minutes=120, slot_step_minutes=15)
+    shop = catalog.create_shop(
+        platform.uow(tenant_id),
+        ctx,
+        name=f"{slug} centro",
+        address="Corrientes 1234",
+        timezone="America/Argentina/Buenos_Aires",
+        min_notice_minutes=60,
+        horizon_days=30,
+        cancel_cutoff_minutes=120,
+        slot_step_minutes=15,
+    )
     barber_ids = []
     for index in range(barbers):
         barber = catalog.create_barber(platform.uow(tenant_id), ctx, shop_id=shop.id, name=f"Barbero {index + 1}")
         catalog.set_working_hours(
-            platform.uow(tenant_id), ctx, barber_id=barber.id,
+            platform.uow(tenant_id),
+            ctx,
+            barber_id=barber.id,
             days=[WorkingDay(d, ((time(9), time(18)),), ((time(13), time(14)),)) for d in range(6)],
         )
         barber_ids.append(barber.id)
-    service = catalog.create_service(platform.uow(tenant_id), ctx, shop_id=shop.id, name="Corte",
-                                     duration_minutes=30, price=Decimal("12000.00"), buffer_after_minutes=10)
-    long_service = catalog.create_service(platform.uow(tenant_id), ctx, shop_id=shop.id, name="Color",
-                                          duration_minutes=90, price=Decimal("30000.50"))
+    service = catalog.create_service(
+        platform.uow(tenant_id),
+        ctx,
+        shop_id=shop.id,
+        name="Corte",
+        duration_minutes=30,
+        price=Decimal("12000.00"),
+        buffer_after_minutes=10,
+    )
+    long_service = catalog.create_service(
+        platform.uow(tenant_id), ctx, shop_id=shop.id, name="Color", duration_minutes=90, price=Decimal("30000.50")
+    )
     return TenantFixture(tenant_id, slug, owner.id, email, shop.id, barber_ids, service.id, long_service.id)

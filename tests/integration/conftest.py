@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from platform_fixtures import TenantFixture, make_platform, make_tenant, sqlite_url
 
 from barberpro.bootstrap import Platform
 from barberpro.entrypoints.http.app import create_app
+from platform_fixtures import TenantFixture, make_platform, make_tenant, sqlite_url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -40,8 +40,9 @@ def beta(platform: Platform) -> TenantFixture:
 
 @pytest.fixture
 def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform=platform), base_url="http://alpha.example.com",
-                    raise_server_exceptions=False) as test_client:
+    with TestClient(
+        create_app(platform=platform), base_url="http://alpha.example.com", raise_server_exceptions=False
+    ) as test_client:
         yield test_client
 
 

@@ -23,8 +23,14 @@ def free_port() -> int:
 @contextmanager
 def live_server(platform: Platform) -> Iterator[str]:
     port = free_port()
-    config = uvicorn.Config(create_app(platform=platform), host="127.0.0.1", port=port, log_level="warning",
-                            access_log=False, limit_concurrency=1000)
+    config = uvicorn.Config(
+        create_app(platform=platform),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        limit_concurrency=1000,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

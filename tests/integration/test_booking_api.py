@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import staff_headers
 from fastapi.testclient import TestClient
-from platform_fixtures import TenantFixture
 
 from barberpro.bootstrap import Platform
+from conftest import staff_headers
+from platform_fixtures import TenantFixture
 
 PROBLEM = "application/problem+json"
 
 
 def booking_body(t: TenantFixture, start: str, barber_id: str | None = None, phone: str = "+54 9 11 2345-6789"):
-    return {"shop_id": t.shop_id, "service_id": t.service_id, "barber_id": barber_id, "start": start,
-            "customer": {"name": "Ana Pérez", "phone": phone, "email": "ana@example.com"}}
+    return {
+        "shop_id": t.shop_id,
+        "service_id": t.service_id,
+        "barber_id": barber_id,
+        "start": start,
+        "customer": {"name": "Ana Pérez", "phone": phone, "email": "ana@example.com"},
+    }
 
 
 def first_slot(client: TestClient, t: TenantFixture, day: str = "2026-03-03", barber_id: str | None = None):
@@ -63,13 +68,17 @@ def test_booking_life_cycle_with_manage_token(client: TestClient, alpha: TenantF
     assert client.get(f"/api/v1/bookings/{booking['id']}", headers={"X-Manage-Token": token}).status_code == 200
 
     later = next(s for s in first_slot(client, alpha, "2026-03-04", booking["barber_id"]) if "T11:00" in s["start"])
-    moved = client.post(f"/api/v1/bookings/{booking['id']}/reschedule", json={"start": later["start"]},
-                        headers={"X-Manage-Token": token})
+    moved = client.post(
+        f"/api/v1/bookings/{booking['id']}/reschedule",
+        json={"start": later["start"]},
+        headers={"X-Manage-Token": token},
+    )
     assert moved.status_code == 200, moved.text
     assert moved.json()["start"] == later["start"] and moved.json()["version"] == 2
 
-    cancelled = client.post(f"/api/v1/bookings/{booking['id']}/cancel", json={"reason": "viaje"},
-                            headers={"X-Manage-Token": token})
+    cancelled = client.post(
+        f"/api/v1/bookings/{booking['id']}/cancel", json={"reason": "viaje"}, headers={"X-Manage-Token": token}
+    )
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     again = client.post(f"/api/v1/bookings/{booking['id']}/cancel", headers={"X-Manage-Token": token})
     assert again.status_code == 409 and again.headers["content-type"] == PROBLEM
@@ -78,8 +87,9 @@ def test_booking_life_cycle_with_manage_token(client: TestClient, alpha: TenantF
 def test_customer_cannot_cancel_after_cutoff(client: TestClient, alpha: TenantFixture, platform: Platform) -> None:
     slot = first_slot(client, alpha, "2026-03-02")[0]  # today, at least an hour ahead
     booking = client.post("/api/v1/bookings", json=booking_body(alpha, slot["start"])).json()
-    response = client.post(f"/api/v1/bookings/{booking['id']}/cancel",
-                           headers={"X-Manage-Token": booking["manage_token"]})
+    response = client.post(
+        f"/api/v1/bookings/{booking['id']}/cancel", headers={"X-Manage-Token": booking["manage_token"]}
+    )
     assert response.status_code == 409
     assert response.json()["type"].endswith("/policy-violation")
     staff = staff_headers(client, alpha.owner_email)
@@ -116,8 +126,13 @@ def test_bad_input_is_a_problem_naming_the_field(client: TestClient, alpha: Tena
     cases = [
         (dict(booking_body(alpha, slot["start"]), start="2026-03-03T10:00:00"), "start"),
         (booking_body(alpha, slot["start"], phone="12"), "customer.phone"),
-        (dict(booking_body(alpha, slot["start"]), customer={"name": "A", "phone": "+5491123456789",
-                                                            "email": "no-at-sign"}), "customer.email"),
+        (
+            dict(
+                booking_body(alpha, slot["start"]),
+                customer={"name": "A", "phone": "+5491123456789", "email": "no-at-sign"},
+            ),
+            "customer.email",
+        ),
         (dict(booking_body(alpha, slot["start"]), service_id="nope"), "service_id"),
         ({"shop_id": alpha.shop_id}, "service_id"),
         (dict(booking_body(alpha, slot["start"]), start="2026-03-03T10:07:00-03:00"), "start"),
@@ -129,8 +144,12 @@ def test_bad_input_is_a_problem_naming_the_field(client: TestClient, alpha: Tena
         assert field in {e["field"] for e in response.json()["errors"]}, (field, response.json())
     garbage = client.post("/api/v1/bookings", content=b"{not json", headers={"content-type": "application/json"})
     assert garbage.status_code == 422 and garbage.headers["content-type"] == PROBLEM
-    assert client.get(f"/api/v1/shops/{alpha.shop_id}/availability",
-                      params={"service_id": alpha.service_id, "date": "03/03/2026"}).status_code == 422
+    assert (
+        client.get(
+            f"/api/v1/shops/{alpha.shop_id}/availability", params={"service_id": alpha.service_id, "date": "03/03/2026"}
+        ).status_code
+        == 422
+    )
 
 
 def test_notice_and_horizon(client: TestClient, alpha: TenantFixture) -> None:
@@ -145,23 +164,24 @@ def test_staff_agenda_complete_and_review(client: TestClient, alpha: TenantFixtu
     slot = first_slot(client, alpha, "2026-03-02")[0]
     booking = client.post("/api/v1/bookings", json=booking_body(alpha, slot["start"])).json()
     staff = staff_headers(client, alpha.owner_email)
-    agenda = client.get("/api/v1/staff/agenda", params={"shop_id": alpha.shop_id, "date": "2026-03-02"},
-                        headers=staff)
+    agenda = client.get("/api/v1/staff/agenda", params={"shop_id": alpha.shop_id, "date": "2026-03-02"}, headers=staff)
     assert agenda.status_code == 200
     columns = agenda.json()["barbers"]
     assert len(columns) == 3
     assert [b["id"] for c in columns for b in c["bookings"]] == [booking["id"]]
     token = {"X-Manage-Token": booking["manage_token"]}
-    early = client.post(f"/api/v1/bookings/{booking['id']}/review", json={"rating": 5, "text": "¡Genial!"},
-                        headers=token)
+    early = client.post(
+        f"/api/v1/bookings/{booking['id']}/review", json={"rating": 5, "text": "¡Genial!"}, headers=token
+    )
     assert early.status_code == 409  # not completed yet
     too_soon = client.post(f"/api/v1/bookings/{booking['id']}/complete", headers=staff)
     assert too_soon.status_code == 409  # has not started
     platform.clock.advance(timedelta(hours=3))  # type: ignore[attr-defined]
     assert client.post(f"/api/v1/bookings/{booking['id']}/complete", headers=staff).json()["status"] == "completed"
     assert client.post(f"/api/v1/bookings/{booking['id']}/complete", headers=staff).status_code == 409
-    review = client.post(f"/api/v1/bookings/{booking['id']}/review", json={"rating": 5, "text": "¡Genial!"},
-                         headers=token)
+    review = client.post(
+        f"/api/v1/bookings/{booking['id']}/review", json={"rating": 5, "text": "¡Genial!"}, headers=token
+    )
     assert review.status_code == 201
     twice = client.post(f"/api/v1/bookings/{booking['id']}/review", json={"rating": 4}, headers=token)
     assert twice.status_code == 409
@@ -177,35 +197,65 @@ def test_staff_catalogue_and_exceptions(client: TestClient, alpha: TenantFixture
     barber = client.post("/api/v1/staff/barbers", json={"shop_id": alpha.shop_id, "name": "Nuevo"}, headers=staff)
     assert barber.status_code == 201
     barber_id = barber.json()["id"]
-    hours = client.put(f"/api/v1/staff/barbers/{barber_id}/hours", headers=staff, json={"days": [
-        {"weekday": 1, "intervals": [{"start": "10:00", "end": "12:00"}]}]})
+    hours = client.put(
+        f"/api/v1/staff/barbers/{barber_id}/hours",
+        headers=staff,
+        json={"days": [{"weekday": 1, "intervals": [{"start": "10:00", "end": "12:00"}]}]},
+    )
     assert hours.status_code == 200
     slots = first_slot(client, alpha, barber_id=barber_id)
     assert [s["start"][11:16] for s in slots] == ["10:00", "10:15", "10:30", "10:45", "11:00", "11:15", "11:30"]
-    overlapping = client.put(f"/api/v1/staff/barbers/{barber_id}/hours", headers=staff, json={"days": [
-        {"weekday": 1, "intervals": [{"start": "10:00", "end": "12:00"}, {"start": "11:00", "end": "13:00"}]}]})
+    overlapping = client.put(
+        f"/api/v1/staff/barbers/{barber_id}/hours",
+        headers=staff,
+        json={
+            "days": [
+                {"weekday": 1, "intervals": [{"start": "10:00", "end": "12:00"}, {"start": "11:00", "end": "13:00"}]}
+            ]
+        },
+    )
     assert overlapping.status_code == 422
-    day_off = client.post("/api/v1/staff/exceptions", headers=staff, json={
-        "shop_id": alpha.shop_id, "day": "2026-03-03", "kind": "day_off", "barber_id": barber_id})
+    day_off = client.post(
+        "/api/v1/staff/exceptions",
+        headers=staff,
+        json={"shop_id": alpha.shop_id, "day": "2026-03-03", "kind": "day_off", "barber_id": barber_id},
+    )
     assert day_off.status_code == 201
     assert first_slot(client, alpha, barber_id=barber_id) == []
-    holiday = client.post("/api/v1/staff/exceptions", headers=staff, json={
-        "shop_id": alpha.shop_id, "day": "2026-03-04", "kind": "holiday"})
+    holiday = client.post(
+        "/api/v1/staff/exceptions",
+        headers=staff,
+        json={"shop_id": alpha.shop_id, "day": "2026-03-04", "kind": "holiday"},
+    )
     assert holiday.status_code == 201
     assert first_slot(client, alpha, "2026-03-04") == []
-    special = client.post("/api/v1/staff/exceptions", headers=staff, json={
-        "shop_id": alpha.shop_id, "day": "2026-03-05", "kind": "special_hours", "barber_id": alpha.barber_ids[0],
-        "intervals": [{"start": "15:00", "end": "16:00"}]})
+    special = client.post(
+        "/api/v1/staff/exceptions",
+        headers=staff,
+        json={
+            "shop_id": alpha.shop_id,
+            "day": "2026-03-05",
+            "kind": "special_hours",
+            "barber_id": alpha.barber_ids[0],
+            "intervals": [{"start": "15:00", "end": "16:00"}],
+        },
+    )
     assert special.status_code == 201
     special_slots = first_slot(client, alpha, "2026-03-05", alpha.barber_ids[0])
     assert [s["start"][11:16] for s in special_slots] == ["15:00", "15:15", "15:30"]
     assert client.delete(f"/api/v1/staff/exceptions/{holiday.json()['id']}", headers=staff).status_code == 204
     assert first_slot(client, alpha, "2026-03-04")
-    service = client.post("/api/v1/staff/services", headers=staff, json={
-        "shop_id": alpha.shop_id, "name": "Barba", "duration_minutes": 20, "price": "8000.5"})
+    service = client.post(
+        "/api/v1/staff/services",
+        headers=staff,
+        json={"shop_id": alpha.shop_id, "name": "Barba", "duration_minutes": 20, "price": "8000.5"},
+    )
     assert service.status_code == 201 and service.json()["price"] == "8000.50"
-    negative = client.post("/api/v1/staff/services", headers=staff, json={
-        "shop_id": alpha.shop_id, "name": "Gratis", "duration_minutes": 20, "price": "-1"})
+    negative = client.post(
+        "/api/v1/staff/services",
+        headers=staff,
+        json={"shop_id": alpha.shop_id, "name": "Gratis", "duration_minutes": 20, "price": "-1"},
+    )
     assert negative.status_code == 422 and negative.json()["errors"][0]["field"] == "price"
     patched = client.patch(f"/api/v1/staff/services/{service.json()['id']}", headers=staff, json={"price": "9000"})
     assert patched.json()["price"] == "9000.00"
@@ -213,8 +263,14 @@ def test_staff_catalogue_and_exceptions(client: TestClient, alpha: TenantFixture
     assert shop.status_code == 422 and shop.json()["errors"][0]["field"] == "timezone"
     audit = client.get("/api/v1/staff/audit", headers=staff).json()["items"]
     actions = [e["action"] for e in audit]
-    for action in ("BarberCreated", "WorkingHoursSet", "DateExceptionAdded", "DateExceptionDeleted",
-                   "ServiceCreated", "ServiceUpdated"):
+    for action in (
+        "BarberCreated",
+        "WorkingHoursSet",
+        "DateExceptionAdded",
+        "DateExceptionDeleted",
+        "ServiceCreated",
+        "ServiceUpdated",
+    ):
         assert action in actions
     assert all(e["request_id"] for e in audit)
 
@@ -223,8 +279,9 @@ def test_bookings_list_uses_cursor_pagination(client: TestClient, alpha: TenantF
     slots = first_slot(client, alpha, barber_id=alpha.barber_ids[0])
     starts = [s["start"] for s in slots[::4]][:5]
     for index, start in enumerate(starts):
-        response = client.post("/api/v1/bookings", json=booking_body(alpha, start, alpha.barber_ids[0],
-                                                                     f"+54 9 11 4000-000{index}"))
+        response = client.post(
+            "/api/v1/bookings", json=booking_body(alpha, start, alpha.barber_ids[0], f"+54 9 11 4000-000{index}")
+        )
         assert response.status_code == 201, response.text
     staff = staff_headers(client, alpha.owner_email)
     seen, cursor = [], None

@@ -7,31 +7,42 @@ from collections import Counter
 
 import httpx
 from live_server import live_server
-from platform_fixtures import TenantFixture
 from sqlalchemy import text
 
 from barberpro.bootstrap import Platform
+from platform_fixtures import TenantFixture
 
 REQUESTS = 60
 
 
 async def _fire(base: str, bodies: list[dict]) -> list[httpx.Response]:
     limits = httpx.Limits(max_connections=REQUESTS, max_keepalive_connections=REQUESTS)
-    async with httpx.AsyncClient(base_url=base, headers={"host": "alpha.example.com"}, timeout=60,
-                                 limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=base, headers={"host": "alpha.example.com"}, timeout=60, limits=limits
+    ) as client:
         return await asyncio.gather(*(client.post("/api/v1/bookings", json=b) for b in bodies))
 
 
 def _body(t: TenantFixture, start: str, barber_id: str | None, index: int) -> dict:
-    return {"shop_id": t.shop_id, "service_id": t.service_id, "barber_id": barber_id, "start": start,
-            "customer": {"name": f"Cliente {index}", "phone": f"+54 9 11 4{index:03d}-{index:04d}",
-                         "email": f"c{index}@example.com"}}
+    return {
+        "shop_id": t.shop_id,
+        "service_id": t.service_id,
+        "barber_id": barber_id,
+        "start": start,
+        "customer": {
+            "name": f"Cliente {index}",
+            "phone": f"+54 9 11 4{index:03d}-{index:04d}",
+            "email": f"c{index}@example.com",
+        },
+    }
 
 
 def _live_bookings(platform: Platform) -> list[tuple[str, object]]:
     with platform.database.engine.connect() as connection:
-        return [tuple(r) for r in connection.execute(
-            text("SELECT barber_id, starts_at FROM bookings WHERE status <> 'cancelled'"))]
+        return [
+            tuple(r)
+            for r in connection.execute(text("SELECT barber_id, starts_at FROM bookings WHERE status <> 'cancelled'"))
+        ]
 
 
 def test_same_barber_overlapping_times_exactly_one_wins(platform: Platform, alpha: TenantFixture) -> None:

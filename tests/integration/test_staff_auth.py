@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from platform_fixtures import PASSWORD, TenantFixture
 
 from barberpro.bootstrap import Platform
+from platform_fixtures import PASSWORD, TenantFixture
 
 
 def test_lockout_after_repeated_failures(client: TestClient, alpha: TenantFixture, platform: Platform) -> None:
@@ -17,17 +17,22 @@ def test_lockout_after_repeated_failures(client: TestClient, alpha: TenantFixtur
     locked = client.post("/api/v1/auth/tokens", json={"email": alpha.owner_email, "password": "nope"})
     assert locked.status_code == 423 and "15 minutes" in locked.json()["detail"]
     # Even the right password is refused while locked...
-    assert client.post("/api/v1/auth/tokens", json={"email": alpha.owner_email, "password": PASSWORD}).status_code == 423
+    assert (
+        client.post("/api/v1/auth/tokens", json={"email": alpha.owner_email, "password": PASSWORD}).status_code == 423
+    )
     platform.clock.advance(timedelta(minutes=16))  # type: ignore[attr-defined]
     # ...and accepted after the lock expires.
-    assert client.post("/api/v1/auth/tokens", json={"email": alpha.owner_email, "password": PASSWORD}).status_code == 201
+    assert (
+        client.post("/api/v1/auth/tokens", json={"email": alpha.owner_email, "password": PASSWORD}).status_code == 201
+    )
     unknown = client.post("/api/v1/auth/tokens", json={"email": "nadie@example.com", "password": PASSWORD})
     assert unknown.status_code == 401 and unknown.json()["detail"] == "wrong e-mail or password"
 
 
 def test_tokens_are_hashed_and_revocable(client: TestClient, alpha: TenantFixture, platform: Platform) -> None:
-    issued = client.post("/api/v1/auth/tokens", json={"email": alpha.owner_email, "password": PASSWORD,
-                                                      "token_name": "ci"}).json()
+    issued = client.post(
+        "/api/v1/auth/tokens", json={"email": alpha.owner_email, "password": PASSWORD, "token_name": "ci"}
+    ).json()
     secret = issued["token"]
     assert secret.startswith("bp_")
     with platform.database.engine.connect() as connection:
@@ -72,10 +77,17 @@ def test_health_metrics_and_openapi(client: TestClient, alpha: TenantFixture) ->
     assert client.get("/healthz").json()["status"] == "ok"
     client.get(f"/api/v1/shops/{alpha.shop_id}/services")
     metrics = client.get("/metrics").text
-    assert 'barberpro_http_request_duration_seconds_bucket{le="0.005",method="GET",' \
-           'route="/api/v1/shops/{shop_id}/services"}' in metrics
+    assert (
+        'barberpro_http_request_duration_seconds_bucket{le="0.005",method="GET",'
+        'route="/api/v1/shops/{shop_id}/services"}' in metrics
+    )
     assert "barberpro_bookings_total" in metrics
     spec = client.get("/openapi.json").json()
-    for path in ("/api/v1/shops", "/api/v1/shops/{shop_id}/availability", "/api/v1/bookings",
-                 "/api/v1/bookings/{booking_id}/cancel", "/api/v1/staff/agenda"):
+    for path in (
+        "/api/v1/shops",
+        "/api/v1/shops/{shop_id}/availability",
+        "/api/v1/bookings",
+        "/api/v1/bookings/{booking_id}/cancel",
+        "/api/v1/staff/agenda",
+    ):
         assert path in spec["paths"], path

@@ -48,9 +48,7 @@ class SqlPlatformDirectory:
 
     def token_by_hash(self, token_hash: str) -> ApiToken | None:
         with self._db.engine.connect() as connection:
-            row = connection.execute(
-                select(t.api_tokens).where(t.api_tokens.c.token_hash == token_hash)
-            ).one_or_none()
+            row = connection.execute(select(t.api_tokens).where(t.api_tokens.c.token_hash == token_hash)).one_or_none()
         return m.token_from(row) if row else None
 
     def list_tenants(self) -> list[Tenant]:

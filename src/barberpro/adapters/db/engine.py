@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,10 @@ class Database:
     write_engine: Engine  # SQLite: the same pool, but transactions BEGIN IMMEDIATE
     dialect: str
     rls_role: str | None  # PostgreSQL: the role that row-level security applies to
+    # SQLite has one writer at a time. Queueing writers on a lock in the process is fair and
+    # wakes the next one at once; SQLite's own busy handler sleeps and retries, which under
+    # contention gives a long latency tail. Other processes still meet busy_timeout.
+    write_lock: threading.Lock | None = field(default=None, compare=False)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -61,6 +66,7 @@ def _sqlite(url: str, echo: bool) -> Database:
         write_engine=engine.execution_options(sqlite_begin="IMMEDIATE"),
         dialect="sqlite",
         rls_role=None,
+        write_lock=threading.Lock(),
     )
 
 
@@ -92,4 +98,10 @@ def detect_rls_role(database: Database) -> Database:
             ),
             {"role": APP_ROLE},
         ).scalar()
-    return Database(database.engine, database.write_engine, database.dialect, APP_ROLE if usable else None)
+    return Database(
+        database.engine,
+        database.write_engine,
+        database.dialect,
+        APP_ROLE if usable else None,
+        database.write_lock,
+    )

@@ -143,9 +143,7 @@ def customer_row(customer: Customer) -> dict[str, Any]:
 
 
 def customer_from(row: Any) -> Customer:
-    return Customer(
-        id=row.id, tenant_id=row.tenant_id, name=row.name, phone=row.phone, email=row.email, dni=row.dni
-    )
+    return Customer(id=row.id, tenant_id=row.tenant_id, name=row.name, phone=row.phone, email=row.email, dni=row.dni)
 
 
 def booking_row(booking: Booking) -> dict[str, Any]:

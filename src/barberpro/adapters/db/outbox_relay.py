@@ -6,6 +6,7 @@ idempotent on the event id.
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import UTC, datetime
 
@@ -15,6 +16,8 @@ from barberpro.adapters.db import tables as t
 from barberpro.adapters.db.engine import Database
 from barberpro.application.ports import EventPublisher
 from barberpro.domain.events import DomainEvent
+
+log = logging.getLogger(__name__)
 
 
 class OutboxRelay:
@@ -29,10 +32,7 @@ class OutboxRelay:
         """Publish one batch of pending events; returns how many were published."""
         with self._db.write_engine.begin() as connection:
             rows = connection.execute(
-                select(t.outbox)
-                .where(t.outbox.c.published_at.is_(None))
-                .order_by(t.outbox.c.seq)
-                .limit(self._batch)
+                select(t.outbox).where(t.outbox.c.published_at.is_(None)).order_by(t.outbox.c.seq).limit(self._batch)
             ).all()
             for row in rows:
                 self._publisher.publish(
@@ -58,8 +58,8 @@ class OutboxRelay:
                 try:
                     while self.run_once() == self._batch:
                         pass
-                except Exception:  # noqa: BLE001 - keep relaying after a transient database error
-                    continue
+                except Exception:  # keep relaying after a transient database error
+                    log.exception("outbox relay failed; retrying")
 
         self._thread = threading.Thread(target=loop, name="outbox-relay", daemon=True)
         self._thread.start()

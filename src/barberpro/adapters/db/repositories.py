@@ -81,9 +81,7 @@ class SqlTenantRepository(_Scoped):
 
 class SqlShopRepository(_Scoped):
     def list(self) -> list[Shop]:
-        rows = self._c.execute(
-            select(t.shops).where(t.shops.c.tenant_id == self._tenant).order_by(t.shops.c.name)
-        )
+        rows = self._c.execute(select(t.shops).where(t.shops.c.tenant_id == self._tenant).order_by(t.shops.c.name))
         return [m.shop_from(r) for r in rows]
 
     def get(self, shop_id: str) -> Shop | None:
@@ -132,9 +130,7 @@ class SqlServiceRepository(_Scoped):
         query = select(t.services).where(t.services.c.tenant_id == self._tenant)
         if shop_id is not None:
             query = query.where(t.services.c.shop_id == shop_id)
-        return [
-            m.service_from(r) for r in self._c.execute(query.order_by(t.services.c.name, t.services.c.id))
-        ]
+        return [m.service_from(r) for r in self._c.execute(query.order_by(t.services.c.name, t.services.c.id))]
 
     def get(self, service_id: str) -> Service | None:
         row = self._c.execute(
@@ -209,9 +205,7 @@ class SqlScheduleRepository(_Scoped):
         return m.exception_from(row) if row else None
 
     def add_exception(self, exception: DateException) -> None:
-        self._c.execute(
-            insert(t.date_exceptions).values(m.exception_row(exception) | {"tenant_id": self._tenant})
-        )
+        self._c.execute(insert(t.date_exceptions).values(m.exception_row(exception) | {"tenant_id": self._tenant}))
 
     def delete_exception(self, exception_id: str) -> None:
         self._c.execute(
@@ -231,9 +225,7 @@ def _is_exclusion_violation(error: IntegrityError) -> bool:
 
 class SqlBookingRepository(_Scoped):
     def get(self, booking_id: str) -> Booking | None:
-        row = self._c.execute(
-            select(t.bookings).where(_B.tenant_id == self._tenant, _B.id == booking_id)
-        ).one_or_none()
+        row = self._c.execute(select(t.bookings).where(_B.tenant_id == self._tenant, _B.id == booking_id)).one_or_none()
         return m.booking_from(row) if row else None
 
     def _overlaps(self, booking: Booking) -> bool:
@@ -265,9 +257,7 @@ class SqlBookingRepository(_Scoped):
             raise
 
     def add(self, booking: Booking) -> None:
-        self._guarded(
-            insert(t.bookings).values(m.booking_row(booking) | {"tenant_id": self._tenant}), booking
-        )
+        self._guarded(insert(t.bookings).values(m.booking_row(booking) | {"tenant_id": self._tenant}), booking)
 
     def update(self, booking: Booking) -> None:
         result = self._guarded(
@@ -332,9 +322,7 @@ class SqlBookingRepository(_Scoped):
 class SqlCustomerRepository(_Scoped):
     def get(self, customer_id: str) -> Customer | None:
         row = self._c.execute(
-            select(t.customers).where(
-                t.customers.c.tenant_id == self._tenant, t.customers.c.id == customer_id
-            )
+            select(t.customers).where(t.customers.c.tenant_id == self._tenant, t.customers.c.id == customer_id)
         ).one_or_none()
         return m.customer_from(row) if row else None
 
@@ -372,9 +360,7 @@ class SqlReviewRepository(_Scoped):
         ).one_or_none()
         return m.review_from(row) if row else None
 
-    def list(
-        self, shop_id: str, *, after: tuple[datetime, str] | None = None, limit: int = 20
-    ) -> list[Review]:
+    def list(self, shop_id: str, *, after: tuple[datetime, str] | None = None, limit: int = 20) -> list[Review]:
         query = select(t.reviews).where(_R.tenant_id == self._tenant, _R.shop_id == shop_id)
         if after is not None:
             query = query.where(tuple_(_R.created_at, _R.id) < tuple_(after[0], after[1]))
@@ -383,9 +369,7 @@ class SqlReviewRepository(_Scoped):
 
     def summary(self, shop_id: str) -> tuple[int, float | None]:
         count, average = self._c.execute(
-            select(func.count(), func.avg(_R.rating)).where(
-                _R.tenant_id == self._tenant, _R.shop_id == shop_id
-            )
+            select(func.count(), func.avg(_R.rating)).where(_R.tenant_id == self._tenant, _R.shop_id == shop_id)
         ).one()
         return int(count), (round(float(average), 2) if average is not None else None)
 
@@ -393,25 +377,19 @@ class SqlReviewRepository(_Scoped):
 class SqlStaffRepository(_Scoped):
     def get(self, user_id: str) -> StaffUser | None:
         row = self._c.execute(
-            select(t.staff_users).where(
-                t.staff_users.c.tenant_id == self._tenant, t.staff_users.c.id == user_id
-            )
+            select(t.staff_users).where(t.staff_users.c.tenant_id == self._tenant, t.staff_users.c.id == user_id)
         ).one_or_none()
         return m.staff_from(row) if row else None
 
     def by_email(self, email: str) -> StaffUser | None:
         row = self._c.execute(
-            select(t.staff_users).where(
-                t.staff_users.c.tenant_id == self._tenant, t.staff_users.c.email == email
-            )
+            select(t.staff_users).where(t.staff_users.c.tenant_id == self._tenant, t.staff_users.c.email == email)
         ).one_or_none()
         return m.staff_from(row) if row else None
 
     def list(self) -> list[StaffUser]:
         rows = self._c.execute(
-            select(t.staff_users)
-            .where(t.staff_users.c.tenant_id == self._tenant)
-            .order_by(t.staff_users.c.email)
+            select(t.staff_users).where(t.staff_users.c.tenant_id == self._tenant).order_by(t.staff_users.c.email)
         )
         return [m.staff_from(r) for r in rows]
 
@@ -432,9 +410,7 @@ class SqlTokenRepository(_Scoped):
 
     def get(self, token_id: str) -> ApiToken | None:
         row = self._c.execute(
-            select(t.api_tokens).where(
-                t.api_tokens.c.tenant_id == self._tenant, t.api_tokens.c.id == token_id
-            )
+            select(t.api_tokens).where(t.api_tokens.c.tenant_id == self._tenant, t.api_tokens.c.id == token_id)
         ).one_or_none()
         return m.token_from(row) if row else None
 

@@ -7,7 +7,6 @@ from types import TracebackType
 from sqlalchemy import Connection, RootTransaction, text
 
 from barberpro.adapters.db.engine import Database
-from barberpro.application import ports
 from barberpro.adapters.db.repositories import (
     SqlAuditLog,
     SqlBarberRepository,
@@ -23,6 +22,7 @@ from barberpro.adapters.db.repositories import (
     SqlTenantRepository,
     SqlTokenRepository,
 )
+from barberpro.application import ports
 
 
 class SqlUnitOfWork:
@@ -52,27 +52,23 @@ class SqlUnitOfWork:
         self._write = write
         self._connection: Connection | None = None
         self._transaction: RootTransaction | None = None
+        self._locked = False
         self.committed = False
 
     def __enter__(self) -> SqlUnitOfWork:
         engine = self._database.write_engine if self._write else self._database.engine
-        connection = engine.connect()
-        self._connection = connection
-        self._transaction = connection.begin()
-        if self._database.dialect == "postgresql":
-            if self._database.rls_role:
-                connection.execute(
-                    text(
-                        "SELECT set_config('role', :role, true),"
-                        " set_config('barberpro.tenant_id', :tenant, true)"
-                    ),
-                    {"role": self._database.rls_role, "tenant": self.tenant_id},
-                )
-            else:
-                connection.execute(
-                    text("SELECT set_config('barberpro.tenant_id', :tenant, true)"),
-                    {"tenant": self.tenant_id},
-                )
+        self._locked = self._write and self._database.write_lock is not None
+        if self._locked:
+            assert self._database.write_lock is not None
+            self._database.write_lock.acquire()
+        try:
+            connection = engine.connect()
+            self._connection = connection
+            self._transaction = connection.begin()
+            self._scope_transaction(connection)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         scope = (connection, self.tenant_id)
         self.tenant = SqlTenantRepository(*scope)
         self.shops = SqlShopRepository(*scope)
@@ -89,6 +85,19 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(*scope)
         return self
 
+    def _scope_transaction(self, connection: Connection) -> None:
+        if self._database.dialect != "postgresql":
+            return
+        if self._database.rls_role:
+            connection.execute(
+                text("SELECT set_config('role', :role, true), set_config('barberpro.tenant_id', :tenant, true)"),
+                {"role": self._database.rls_role, "tenant": self.tenant_id},
+            )
+        else:
+            connection.execute(
+                text("SELECT set_config('barberpro.tenant_id', :tenant, true)"), {"tenant": self.tenant_id}
+            )
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
@@ -103,6 +112,12 @@ class SqlUnitOfWork:
                 self._connection.close()
             self._connection = None
             self._transaction = None
+            self._release()
+
+    def _release(self) -> None:
+        if self._locked and self._database.write_lock is not None:
+            self._locked = False
+            self._database.write_lock.release()
 
     def commit(self) -> None:
         assert self._transaction is not None, "commit outside `with uow:`"

@@ -106,9 +106,7 @@ def upgrade() -> None:
         "tenant_domains",
         sa.Column("domain", sa.String(length=253), nullable=False),
         sa.Column("tenant_id", sa.String(length=36), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_tenant_domains_tenant_id_tenants")
-        ),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_tenant_domains_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("domain", name=op.f("pk_tenant_domains")),
     )
     with op.batch_alter_table("tenant_domains", schema=None) as batch_op:
@@ -167,12 +165,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["barber_id"], ["barbers.id"], name=op.f("fk_bookings_barber_id_barbers")),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], name=op.f("fk_bookings_customer_id_customers")
-        ),
-        sa.ForeignKeyConstraint(
-            ["service_id"], ["services.id"], name=op.f("fk_bookings_service_id_services")
-        ),
+        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], name=op.f("fk_bookings_customer_id_customers")),
+        sa.ForeignKeyConstraint(["service_id"], ["services.id"], name=op.f("fk_bookings_service_id_services")),
         sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], name=op.f("fk_bookings_shop_id_shops")),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_bookings_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bookings")),
@@ -192,13 +186,9 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("intervals", sa.JSON(), nullable=False),
         sa.Column("note", sa.String(length=300), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["barber_id"], ["barbers.id"], name=op.f("fk_date_exceptions_barber_id_barbers")
-        ),
+        sa.ForeignKeyConstraint(["barber_id"], ["barbers.id"], name=op.f("fk_date_exceptions_barber_id_barbers")),
         sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], name=op.f("fk_date_exceptions_shop_id_shops")),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_date_exceptions_tenant_id_tenants")
-        ),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_date_exceptions_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_date_exceptions")),
     )
     with op.batch_alter_table("date_exceptions", schema=None) as batch_op:
@@ -233,12 +223,8 @@ def upgrade() -> None:
         sa.Column("weekday", sa.Integer(), nullable=False),
         sa.Column("intervals", sa.JSON(), nullable=False),
         sa.Column("breaks", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["barber_id"], ["barbers.id"], name=op.f("fk_working_hours_barber_id_barbers")
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_working_hours_tenant_id_tenants")
-        ),
+        sa.ForeignKeyConstraint(["barber_id"], ["barbers.id"], name=op.f("fk_working_hours_barber_id_barbers")),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_working_hours_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_working_hours")),
         sa.UniqueConstraint("barber_id", "weekday", name=op.f("uq_working_hours_barber_id_weekday")),
     )
@@ -258,9 +244,7 @@ def upgrade() -> None:
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("csrf_hash", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_api_tokens_tenant_id_tenants")),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["staff_users.id"], name=op.f("fk_api_tokens_user_id_staff_users")
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["staff_users.id"], name=op.f("fk_api_tokens_user_id_staff_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )
@@ -274,12 +258,8 @@ def upgrade() -> None:
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("booking_id", sa.String(length=36), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["booking_id"], ["bookings.id"], name=op.f("fk_idempotency_keys_booking_id_bookings")
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_idempotency_keys_tenant_id_tenants")
-        ),
+        sa.ForeignKeyConstraint(["booking_id"], ["bookings.id"], name=op.f("fk_idempotency_keys_booking_id_bookings")),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_idempotency_keys_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("tenant_id", "key", name=op.f("pk_idempotency_keys")),
     )
     op.create_table(

@@ -23,12 +23,8 @@ def upgrade() -> None:
         sa.Column("point_of_sale", sa.Integer(), nullable=False),
         sa.Column("voucher_type", sa.Integer(), nullable=False),
         sa.Column("last_number", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_invoice_counters_tenant_id_tenants")
-        ),
-        sa.PrimaryKeyConstraint(
-            "tenant_id", "point_of_sale", "voucher_type", name=op.f("pk_invoice_counters")
-        ),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_invoice_counters_tenant_id_tenants")),
+        sa.PrimaryKeyConstraint("tenant_id", "point_of_sale", "voucher_type", name=op.f("pk_invoice_counters")),
     )
     op.create_table(
         "tax_profiles",
@@ -43,9 +39,7 @@ def upgrade() -> None:
         sa.Column("activity_start", sa.Date(), nullable=False),
         sa.Column("certificate_pem", sa.Text(), nullable=False),
         sa.Column("key_path", sa.String(length=500), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_tax_profiles_tenant_id_tenants")
-        ),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_tax_profiles_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_tax_profiles")),
     )
     op.create_table(
@@ -55,9 +49,7 @@ def upgrade() -> None:
         sa.Column("topic", sa.String(length=40), nullable=False),
         sa.Column("data_id", sa.String(length=64), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_webhook_receipts_tenant_id_tenants")
-        ),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_webhook_receipts_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("tenant_id", "receipt_key", name=op.f("pk_webhook_receipts")),
     )
     op.create_table(
@@ -70,9 +62,7 @@ def upgrade() -> None:
         sa.Column("sign", sa.Text(), nullable=False),
         sa.Column("generated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_wsaa_tickets_tenant_id_tenants")
-        ),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_wsaa_tickets_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("tenant_id", "cuit", "environment", "service", name=op.f("pk_wsaa_tickets")),
     )
     op.create_table(
@@ -83,12 +73,8 @@ def upgrade() -> None:
         sa.Column("deposit_percent", sa.Integer(), nullable=False),
         sa.Column("hold_minutes", sa.Integer(), nullable=False),
         sa.Column("late_refund_percent", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["shop_id"], ["shops.id"], name=op.f("fk_shop_payment_settings_shop_id_shops")
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_shop_payment_settings_tenant_id_tenants")
-        ),
+        sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], name=op.f("fk_shop_payment_settings_shop_id_shops")),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_shop_payment_settings_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("shop_id", name=op.f("pk_shop_payment_settings")),
     )
     with op.batch_alter_table("shop_payment_settings", schema=None) as batch_op:
@@ -112,14 +98,10 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["booking_id"], ["bookings.id"], name=op.f("fk_payments_booking_id_bookings")
-        ),
+        sa.ForeignKeyConstraint(["booking_id"], ["bookings.id"], name=op.f("fk_payments_booking_id_bookings")),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_payments_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payments")),
-        sa.UniqueConstraint(
-            "tenant_id", "provider_payment_id", name=op.f("uq_payments_tenant_id_provider_payment_id")
-        ),
+        sa.UniqueConstraint("tenant_id", "provider_payment_id", name=op.f("uq_payments_tenant_id_provider_payment_id")),
     )
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_payments_booking_id"), ["booking_id"], unique=False)
@@ -154,12 +136,8 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["booking_id"], ["bookings.id"], name=op.f("fk_invoices_booking_id_bookings")
-        ),
-        sa.ForeignKeyConstraint(
-            ["payment_id"], ["payments.id"], name=op.f("fk_invoices_payment_id_payments")
-        ),
+        sa.ForeignKeyConstraint(["booking_id"], ["bookings.id"], name=op.f("fk_invoices_booking_id_bookings")),
+        sa.ForeignKeyConstraint(["payment_id"], ["payments.id"], name=op.f("fk_invoices_payment_id_payments")),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_invoices_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invoices")),
         sa.UniqueConstraint(
@@ -188,9 +166,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["payment_id"], ["payments.id"], name=op.f("fk_refunds_payment_id_payments")),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_refunds_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_refunds")),
-        sa.UniqueConstraint(
-            "tenant_id", "idempotency_key", name=op.f("uq_refunds_tenant_id_idempotency_key")
-        ),
+        sa.UniqueConstraint("tenant_id", "idempotency_key", name=op.f("uq_refunds_tenant_id_idempotency_key")),
     )
     with op.batch_alter_table("refunds", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_refunds_payment_id"), ["payment_id"], unique=False)
