@@ -6,6 +6,7 @@ import signal
 import threading
 from concurrent import futures
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import grpc
 
@@ -16,6 +17,9 @@ from barberpro.entrypoints.keda_scaler.service import (
     SamplerFactory,
     default_sampler,
 )
+
+if TYPE_CHECKING:
+    from barberpro.ops.autoscaling import Forecaster
 
 
 @dataclass
@@ -35,9 +39,10 @@ def start_scaler(
     max_workers: int = 16,
     sampler_factory: SamplerFactory = default_sampler,
     stream_interval: float = 5.0,
+    forecaster: Forecaster | None = None,
 ) -> RunningScaler:
     """Starts the server and returns at once; port 0 in `address` picks a free port."""
-    service = PredictiveExternalScaler(defaults, sampler_factory, stream_interval)
+    service = PredictiveExternalScaler(defaults, sampler_factory, stream_interval, forecaster)
     # Each open StreamIsActive holds a thread for its lifetime: size the pool for
     # the ScaledObjects this scaler serves plus the unary calls.
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="keda-rpc"))

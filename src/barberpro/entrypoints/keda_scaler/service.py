@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import grpc
 
@@ -24,6 +25,9 @@ from barberpro.entrypoints.keda_scaler.scaler_metadata import (
 )
 from barberpro.entrypoints.worker.replica_policy import ReplicaPolicy, build_policy
 from barberpro.entrypoints.worker.request_rate import CounterSampler, DemandWindow, scrape_counter
+
+if TYPE_CHECKING:
+    from barberpro.ops.autoscaling import Forecaster
 
 METRIC_NAME = "barberpro-desired-replicas"
 
@@ -59,8 +63,10 @@ class PredictiveExternalScaler(ExternalScalerServicer):
         defaults: TargetSettings,
         sampler_factory: SamplerFactory = default_sampler,
         stream_interval: float = 5.0,
+        forecaster: Forecaster | None = None,
     ) -> None:
         self.defaults = defaults
+        self._forecaster = forecaster
         self._sampler_factory = sampler_factory
         self._stream_interval = stream_interval
         self._lock = threading.Lock()
@@ -99,9 +105,8 @@ class PredictiveExternalScaler(ExternalScalerServicer):
                 self._targets[key] = target
         return target, sampler
 
-    @staticmethod
-    def _policy_for(settings: TargetSettings) -> ReplicaPolicy:
-        return build_policy(settings.policy, settings.live())
+    def _policy_for(self, settings: TargetSettings) -> ReplicaPolicy:
+        return build_policy(settings.policy, settings.live(), self._forecaster)
 
     def desired_replicas(self, target: _Target, window: DemandWindow) -> int:
         with target.lock:

@@ -18,6 +18,8 @@ from barberpro.entrypoints.worker.request_rate import DemandWindow
 if TYPE_CHECKING:
     import numpy as np
 
+    from barberpro.ops.autoscaling import Forecaster
+
 # Names an actuator accepts. "static" is left out: it needs a training trace.
 POLICY_NAMES = ("auto", "default", "hybrid", "predictive", "hpa")
 
@@ -62,7 +64,13 @@ class OpsPolicyAdapter:
     runs for months.
     """
 
-    def __init__(self, name: str, settings: LiveScalingSettings, retain_steps: int | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        settings: LiveScalingSettings,
+        retain_steps: int | None = None,
+        forecaster: Forecaster | None = None,
+    ) -> None:
         import numpy as np
 
         from barberpro.ops.autoscaling import ScalingContext, default_config
@@ -71,6 +79,9 @@ class OpsPolicyAdapter:
             raise ValueError(f"unknown policy {name!r}; choose one of {', '.join(POLICY_NAMES)}")
         self.name = name
         self.settings = settings
+        # A point forecaster (history, horizon) -> demand per step, e.g. from
+        # barberpro.ops.forecasting; None keeps the library's own fallback.
+        self.forecaster = forecaster
         step_minutes = settings.step_seconds / 60.0
         self.ctx = ScalingContext(
             capacity_per_step=settings.capacity_per_replica * settings.step_seconds,
@@ -101,7 +112,7 @@ class OpsPolicyAdapter:
         s = self.settings
         name = DEFAULT_POLICY if self.name in ("auto", "default") else self.name
         if s.hpa_target_utilisation is None and s.scale_down_stabilisation_seconds is None:
-            return make_policy(name, self.ctx)
+            return make_policy(name, self.ctx, forecaster=self.forecaster)
         hpa = HpaPolicy(
             self.ctx,
             0.7 if s.hpa_target_utilisation is None else s.hpa_target_utilisation,
@@ -110,8 +121,8 @@ class OpsPolicyAdapter:
         if name == "hpa":
             return hpa
         if name == "hybrid":
-            return HybridPolicy(PredictivePolicy(self.ctx), hpa)
-        return make_policy(name, self.ctx)
+            return HybridPolicy(PredictivePolicy(self.ctx, self.forecaster), hpa)
+        return make_policy(name, self.ctx, forecaster=self.forecaster)
 
     def _append(self, values: tuple[float, ...]) -> None:
         np = self._np
@@ -164,6 +175,10 @@ class OpsPolicyAdapter:
         return self._decision
 
 
-def build_policy(name: str, settings: LiveScalingSettings) -> ReplicaPolicy:
+def build_policy(
+    name: str,
+    settings: LiveScalingSettings,
+    forecaster: Forecaster | None = None,
+) -> ReplicaPolicy:
     """The policy an actuator runs, by name; "auto" is the library's shipped default."""
-    return OpsPolicyAdapter(name, settings)
+    return OpsPolicyAdapter(name, settings, forecaster=forecaster)
