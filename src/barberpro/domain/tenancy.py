@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +24,12 @@ DEFAULT_THEME: dict[str, str] = {
     "text": "#1b1b1b",
     "logo_url": "",
 }
+
+
+@lru_cache(maxsize=128)
+def zone_named(name: str) -> ZoneInfo:
+    """ZoneInfo objects are cached by the stdlib too, but its key lookup is slower than this."""
+    return ZoneInfo(name)
 
 
 def validate_slug(slug: str) -> str:
@@ -102,7 +109,7 @@ class Shop:
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return zone_named(self.timezone)
 
 
 @dataclass(frozen=True)

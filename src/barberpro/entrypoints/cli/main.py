@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from barberpro.entrypoints.cli import anomaly, autoscale, forecast, platform
+from barberpro.entrypoints.cli import anomaly, autoscale, autoscale_actuators, forecast, platform
 
 app = typer.Typer(
     name="barberpro",
@@ -21,6 +21,7 @@ app = typer.Typer(
 platform.register(app)
 app.add_typer(anomaly.app, name="anomaly")
 app.add_typer(forecast.app, name="forecast")
+autoscale_actuators.register(autoscale.app)
 app.add_typer(autoscale.app, name="autoscale")
 
 

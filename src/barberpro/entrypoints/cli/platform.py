@@ -19,9 +19,7 @@ def register(app: typer.Typer) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (BARBERPRO_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (BARBERPRO_PORT, default 8000)")] = None,
-    workers: Annotated[
-        str, typer.Option(help='Worker processes: a number, or "auto" to follow the load')
-    ] = "1",
+    workers: Annotated[str, typer.Option(help='Worker processes: a number, or "auto" to follow the load')] = "1",
 ) -> None:
     """Serve the HTTP API (and pages) with uvicorn."""
     import uvicorn
@@ -32,10 +30,11 @@ def serve(
     bind_host = host or settings.host
     bind_port = port or settings.port
     if workers == "auto":
-        from barberpro.entrypoints.cli.autoscaled import serve_autoscaled
+        # A process pool whose worker count follows the autoscaling policy on the live request rate.
+        from barberpro.entrypoints.worker.autoscaled_server import run
 
-        serve_autoscaled(bind_host, bind_port)
-        return
+        typer.echo(f"BarberPro serving on http://{bind_host}:{bind_port} with an autoscaled worker pool")
+        raise typer.Exit(run("barberpro.entrypoints.http.app:create_app", host=bind_host, port=bind_port))
     if not workers.isdigit() or int(workers) < 1:
         raise typer.BadParameter('workers must be a positive number or "auto"', param_hint="--workers")
     typer.echo(f"BarberPro serving on http://{bind_host}:{bind_port}  (database: {settings.database_url})")
@@ -68,9 +67,7 @@ def db_upgrade(revision: str = "heads") -> None:
 
 
 def demo(
-    if_empty: Annotated[
-        bool, typer.Option("--if-empty", help="Do nothing if the demo tenant exists")
-    ] = False,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if the demo tenant exists")] = False,
     seed: int = 2026,
 ) -> None:
     """Create the demo tenants (two brands, shops, barbers, services, hours and bookings)."""
