@@ -54,7 +54,8 @@ class PoolSettings:
     scale_down_stabilisation_seconds: float | None = None
     metrics_path: str = "/metrics"
     counter: str = DEFAULT_COUNTER
-    multiproc_dir: Path | None = None  # None: a fresh temporary directory, removed on stop
+    # None: $PROMETHEUS_MULTIPROC_DIR if set, else a fresh temporary directory removed on stop.
+    multiproc_dir: Path | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     def live(self) -> LiveScalingSettings:
@@ -136,6 +137,8 @@ class AutoscaledServer:
 
     def _environment(self) -> dict[str, str]:
         directory = self.settings.multiproc_dir
+        if directory is None and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])  # the operator's choice wins
         if directory is None:
             directory = self._owned_dir = Path(tempfile.mkdtemp(prefix="barberpro-metrics-"))
         else:
