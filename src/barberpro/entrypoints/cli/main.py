@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from barberpro.entrypoints.cli import anomaly, autoscale, autoscale_actuators, forecast, platform
+from barberpro.entrypoints.cli import audit_trail
 
 app = typer.Typer(
     name="barberpro",
@@ -23,6 +24,7 @@ app.add_typer(anomaly.app, name="anomaly")
 app.add_typer(forecast.app, name="forecast")
 autoscale_actuators.register(autoscale.app)
 app.add_typer(autoscale.app, name="autoscale")
+app.add_typer(audit_trail.app, name="audit")
 
 
 def main() -> None:
