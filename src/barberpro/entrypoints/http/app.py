@@ -23,6 +23,7 @@ from barberpro.entrypoints.http.routes_staff import router as staff_router
 from barberpro.entrypoints.http.tenancy import TenantResolver
 from barberpro.entrypoints.http.views import JSON
 
+from barberpro.entrypoints.web.router import router as web_router
 DESCRIPTION = """
 BarberPro's JSON API. Public reads and booking creation need no credentials (the tenant
 comes from the Host); staff endpoints take `Authorization: Bearer <token>` from
@@ -95,3 +96,4 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(staff_router)
     app.include_router(auth_router)
     return app
+    app.include_router(web_router)

@@ -1,0 +1,1 @@
+"""Server-rendered web pages: customer booking, manage-my-booking, staff agenda and admin."""

@@ -1,0 +1,219 @@
+"""Customer pages: the tenant's shop page and the four-step booking flow (works without JavaScript)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from starlette.responses import Response
+
+from barberpro.application import bookings as usecases
+from barberpro.application.availability import find_availability
+from barberpro.application.manage_tokens import issue_manage_token
+from barberpro.bootstrap import Platform
+from barberpro.domain.errors import DomainError, InvalidValue, NotFound, SlotUnavailable
+from barberpro.domain.tenancy import Barber, Service, Shop, Tenant
+from barberpro.entrypoints.web import es_ar
+from barberpro.entrypoints.web.rendering import WebRoute, redirect, render
+from barberpro.entrypoints.web.session import PlatformDep, SiteDep, customer_context
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+ANY_BARBER = "cualquiera"
+DAYS_SHOWN = 14
+Id = Annotated[str, Query(max_length=36)]
+OptionalId = Annotated[str | None, Query(max_length=36)]
+Text = Annotated[str, Form(max_length=300)]
+
+
+@dataclass(frozen=True)
+class ShopCatalogue:
+    shop: Shop
+    services: list[Service]
+    barbers: list[Barber]
+    reviews: tuple[int, float | None]
+
+
+def _catalogue(platform: Platform, tenant: Tenant, shop_id: str | None = None) -> list[ShopCatalogue]:
+    with platform.uow(tenant.id, write=False) as uow:
+        shops = [s for s in uow.shops.list() if s.active and (shop_id is None or s.id == shop_id)]
+        return [
+            ShopCatalogue(
+                shop,
+                [s for s in uow.services.list(shop.id) if s.active],
+                [b for b in uow.barbers.list(shop.id) if b.active],
+                uow.reviews.summary(shop.id),
+            )
+            for shop in shops
+        ]
+
+
+@router.get("/")
+def shop_page(request: Request, platform: PlatformDep, tenant: SiteDep) -> Response:
+    return render(request, "home.html", tenant=tenant, shops=_catalogue(platform, tenant))
+
+
+def parse_start(raw: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise InvalidValue("not a time", field="start") from exc
+    if moment.tzinfo is None:
+        raise InvalidValue("not a time", field="start")
+    return moment
+
+
+def _pick(items: list[Any], item_id: str | None) -> Any:
+    found = next((i for i in items if i.id == item_id), None)
+    if item_id is not None and found is None:
+        raise NotFound("not found")
+    return found
+
+
+def _days(today: date, shop: Shop) -> list[date]:
+    count = min(DAYS_SHOWN, max(1, shop.policy.horizon.days))
+    return [today + timedelta(days=i) for i in range(count)]
+
+
+def step_values(
+    request: Request,
+    platform: Platform,
+    tenant: Tenant,
+    *,
+    shop_id: str | None,
+    service_id: str | None,
+    barber: str | None,
+    day: date | None,
+    start: str | None,
+    prefill: dict[str, str],
+) -> dict[str, Any]:
+    """Everything the booking template needs for whichever step the query string reaches."""
+    shops = _catalogue(platform, tenant, shop_id)
+    if not shops:
+        raise NotFound("shop not found")
+    entry = shops[0]
+    service = _pick(entry.services, service_id)
+    chosen_barber = None if barber in (None, ANY_BARBER) else _pick(entry.barbers, barber)
+    zone = entry.shop.zone
+    today = platform.clock.now().astimezone(zone).date()
+    values: dict[str, Any] = {
+        "entry": entry,
+        "service": service,
+        "barber_param": barber,
+        "barber": chosen_barber,
+        "prefill": prefill,
+        "step": 1,
+    }
+    if service is None:
+        return values
+    values["step"] = 2
+    if barber is None:
+        return values
+    values["step"] = 3
+    chosen_day = day if day is not None and day >= today else today
+    values["days"] = _days(today, entry.shop)
+    values["day"] = chosen_day
+    if start is None:
+        slots = find_availability(
+            platform.uow(tenant.id, write=False),
+            shop_id=entry.shop.id,
+            service_id=service.id,
+            day=chosen_day,
+            barber_id=chosen_barber.id if chosen_barber else None,
+            now_utc=platform.clock.now(),
+        )
+        values["slots"] = [(s.start.isoformat(), es_ar.local_time(s.start, zone)) for s in slots]
+        return values
+    moment = parse_start(start)
+    values.update(step=4, start=start, when=es_ar.local_when(moment, zone), idempotency=secrets.token_hex(16))
+    return values
+
+
+def _prefill(nombre: str | None, telefono: str | None, email: str | None) -> dict[str, str]:
+    return {k: v for k, v in (("nombre", nombre), ("telefono", telefono), ("email", email)) if v}
+
+
+@router.get("/reservar")
+def booking_step(
+    request: Request,
+    platform: PlatformDep,
+    tenant: SiteDep,
+    local: OptionalId = None,
+    servicio: OptionalId = None,
+    barbero: OptionalId = None,
+    fecha: Annotated[date | None, Query()] = None,
+    hora: Annotated[str | None, Query(max_length=40)] = None,
+    nombre: Annotated[str | None, Query(max_length=120)] = None,
+    telefono: Annotated[str | None, Query(max_length=40)] = None,
+    email: Annotated[str | None, Query(max_length=254)] = None,
+    parcial: Annotated[bool, Query()] = False,
+) -> Response:
+    if local is None:
+        shops = _catalogue(platform, tenant)
+        if len(shops) != 1:
+            return redirect("/")
+        local = shops[0].shop.id
+    values = step_values(
+        request, platform, tenant, shop_id=local, service_id=servicio, barber=barbero, day=fecha,
+        start=hora, prefill=_prefill(nombre, telefono, email),
+    )  # fmt: skip
+    # With JavaScript on, changing the day fetches only the list of times.
+    template = "slots_fragment.html" if parcial and values["step"] == 3 else "book.html"
+    return render(request, template, tenant=tenant, **values)
+
+
+@router.post("/reservar")
+def book(
+    request: Request,
+    platform: PlatformDep,
+    tenant: SiteDep,
+    local: Annotated[str, Form(max_length=36)],
+    servicio: Annotated[str, Form(max_length=36)],
+    barbero: Annotated[str, Form(max_length=36)],
+    hora: Annotated[str, Form(max_length=40)],
+    nombre: Text,
+    telefono: Annotated[str, Form(max_length=40)],
+    email: Annotated[str, Form(max_length=254)],
+    clave: Annotated[str, Form(max_length=64)],
+    notas: Annotated[str, Form(max_length=500)] = "",
+    consentimiento: Annotated[str | None, Form(max_length=10)] = None,
+) -> Response:
+    prefill = {"nombre": nombre, "telefono": telefono, "email": email, "notas": notas}
+    common: dict[str, Any] = {"shop_id": local, "service_id": servicio, "barber": barbero, "prefill": prefill}
+    try:
+        if consentimiento is None:
+            raise InvalidValue("consent missing", field="consent")
+        command = usecases.BookAppointment(
+            shop_id=local,
+            service_id=servicio,
+            barber_id=None if barbero == ANY_BARBER else barbero,
+            start=parse_start(hora),
+            customer=usecases.CustomerDetails(name=nombre, phone=telefono, email=email),
+            notes=notas,
+        )
+        result = usecases.book_appointment(
+            platform.uow(tenant.id),
+            customer_context(request, platform, tenant),
+            command,
+            idempotency_key=f"web-{clave}",
+            request_fingerprint=usecases.fingerprint({**prefill, "start": hora, "shop": local,
+                                                      "service": servicio, "barber": barbero}),
+        )  # fmt: skip
+    except SlotUnavailable as exc:
+        # Somebody else took the time while this customer was typing: fresh times, same data.
+        values = step_values(request, platform, tenant, day=parse_start(hora).date(), start=None, **common)
+        return render(request, "book.html", tenant=tenant, status=409, notice=es_ar.error_message(exc), **values)
+    except DomainError as exc:
+        values = step_values(request, platform, tenant, day=None, start=hora, **common)
+        message = (
+            "Para reservar, aceptá el aviso de privacidad."
+            if exc.field == "consent"
+            else es_ar.error_message(exc)
+        )
+        return render(request, "book.html", tenant=tenant, status=422, error=message, error_field=exc.field,
+                      **values)  # fmt: skip
+    request.app.state.metrics.bookings.labels("replayed" if result.replayed else "created").inc()
+    token = issue_manage_token(platform.secret, tenant.id, result.booking.id)
+    return redirect(f"/reservas/{result.booking.id}?token={token}&nueva=1")
