@@ -12,6 +12,7 @@ from typing import Any
 from barberpro.application.audit import record
 from barberpro.application.availability import bookable_barbers, load_shop_service, slots_for
 from barberpro.application.context import Context
+from barberpro.application.payment_ports import PrepaymentPolicy
 from barberpro.application.ports import IdempotencyRecord, UnitOfWork
 from barberpro.domain.booking import (
     ActorKind,
@@ -151,7 +152,10 @@ def book_appointment(
     *,
     idempotency_key: str | None = None,
     request_fingerprint: str | None = None,
+    prepayment: PrepaymentPolicy | None = None,
 ) -> BookingResult:
+    """Book a slot. With `prepayment`, a shop that takes payment up front gets a PENDING_PAYMENT
+    booking that holds its slot until paid (confirmed) or expired (cancelled); walk-ins never wait."""
     start = _as_utc(cmd.start)
     if cmd.kind != "appointment" and ctx.actor.kind is not ActorKind.STAFF:
         raise PermissionDenied("only staff may create walk-in bookings", field="kind")
@@ -173,6 +177,8 @@ def book_appointment(
         if not candidates:
             raise _explain_unavailable(shop, start, ctx.now)
         customer = _customer(uow, ctx, cmd.customer)
+        hold = prepayment.hold_for(ctx.tenant_id, shop.id) if prepayment and cmd.kind == "appointment" else None
+        status = BookingStatus.PENDING_PAYMENT if hold else BookingStatus.CONFIRMED
         booking: Booking | None = None
         for barber_id in candidates:
             attempt = Booking(
@@ -185,7 +191,7 @@ def book_appointment(
                 start=start,
                 end=start + service.duration,
                 blocks_until=start + service.blocked_for,
-                status=BookingStatus.CONFIRMED,
+                status=status,
                 price=service.price,
                 created_at=ctx.now,
                 notes=cmd.notes.strip()[:500],
@@ -199,14 +205,15 @@ def book_appointment(
             break
         if booking is None:
             raise _explain_unavailable(shop, start, ctx.now)
+        action = "BookingAwaitingPayment" if hold else "BookingConfirmed"
         record(
             uow,
             ctx,
-            action="BookingConfirmed",
+            action=action,
             entity_type="booking",
             entity_id=booking.id,
             after=booking,
-            event=booking_event("BookingConfirmed", booking, ctx.now),
+            event=booking_event(action, booking, ctx.now),
         )
         if idempotency_key:
             uow.idempotency.add(

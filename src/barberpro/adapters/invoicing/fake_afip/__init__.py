@@ -1,0 +1,1 @@
+"""A fake AFIP (WSAA + WSFEv1) for tests and local development; see service.py."""

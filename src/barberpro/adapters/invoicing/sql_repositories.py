@@ -1,0 +1,233 @@
+"""Tenant-scoped SQL repositories for tax profiles, invoices, numbering counters and WSAA tickets."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from barberpro.adapters.db import tables as t
+from barberpro.application.payment_ports import (
+    Invoice,
+    InvoiceStatus,
+    IvaCondition,
+    LoginTicket,
+    TaxProfile,
+)
+
+_I = t.invoices.c
+_K = t.invoice_counters.c
+_W = t.wsaa_tickets.c
+
+
+class _Scoped:
+    def __init__(self, connection: Connection, tenant_id: str) -> None:
+        self._c = connection
+        self._tenant = tenant_id
+
+
+class SqlTaxProfileRepository(_Scoped):
+    def get(self) -> TaxProfile | None:
+        row = self._c.execute(select(t.tax_profiles).where(t.tax_profiles.c.tenant_id == self._tenant)).one_or_none()
+        if row is None:
+            return None
+        return TaxProfile(
+            tenant_id=row.tenant_id,
+            cuit=row.cuit,
+            legal_name=row.legal_name,
+            address=row.address,
+            iva_condition=IvaCondition(row.iva_condition),
+            point_of_sale=row.point_of_sale,
+            environment=row.environment,
+            gross_income_id=row.gross_income_id,
+            activity_start=row.activity_start,
+            certificate_pem=row.certificate_pem,
+            key_path=row.key_path,
+        )
+
+    def put(self, profile: TaxProfile) -> None:
+        values = {
+            "cuit": profile.cuit,
+            "legal_name": profile.legal_name,
+            "address": profile.address,
+            "iva_condition": profile.iva_condition.value,
+            "point_of_sale": profile.point_of_sale,
+            "environment": profile.environment,
+            "gross_income_id": profile.gross_income_id,
+            "activity_start": profile.activity_start,
+            "certificate_pem": profile.certificate_pem,
+            "key_path": profile.key_path,
+        }
+        changed = self._c.execute(
+            update(t.tax_profiles).where(t.tax_profiles.c.tenant_id == self._tenant).values(**values)
+        )
+        if changed.rowcount == 0:
+            self._c.execute(insert(t.tax_profiles).values(tenant_id=self._tenant, **values))
+
+
+def _invoice(row: Any) -> Invoice:
+    return Invoice(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        booking_id=row.booking_id,
+        payment_id=row.payment_id,
+        cuit=row.cuit,
+        point_of_sale=row.point_of_sale,
+        voucher_type=row.voucher_type,
+        number=row.number,
+        status=InvoiceStatus(row.status),
+        issue_date=row.issue_date,
+        service_from=row.service_from,
+        service_to=row.service_to,
+        doc_type=row.doc_type,
+        doc_number=row.doc_number,
+        receiver_iva_condition=row.receiver_iva_condition,
+        receiver_name=row.receiver_name,
+        description=row.description,
+        total=Decimal(row.total),
+        net=Decimal(row.net),
+        vat=Decimal(row.vat),
+        cae=row.cae,
+        cae_due=row.cae_due,
+        observations=list(row.observations or []),
+        errors=list(row.errors or []),
+        attempts=row.attempts,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _invoice_row(invoice: Invoice) -> dict[str, Any]:
+    return {
+        "booking_id": invoice.booking_id,
+        "payment_id": invoice.payment_id,
+        "cuit": invoice.cuit,
+        "point_of_sale": invoice.point_of_sale,
+        "voucher_type": invoice.voucher_type,
+        "number": invoice.number,
+        "status": invoice.status.value,
+        "issue_date": invoice.issue_date,
+        "service_from": invoice.service_from,
+        "service_to": invoice.service_to,
+        "doc_type": invoice.doc_type,
+        "doc_number": invoice.doc_number,
+        "receiver_iva_condition": invoice.receiver_iva_condition,
+        "receiver_name": invoice.receiver_name,
+        "description": invoice.description,
+        "total": invoice.total,
+        "net": invoice.net,
+        "vat": invoice.vat,
+        "cae": invoice.cae,
+        "cae_due": invoice.cae_due,
+        "observations": invoice.observations,
+        "errors": invoice.errors,
+        "attempts": invoice.attempts,
+        "created_at": invoice.created_at,
+        "updated_at": invoice.updated_at,
+    }
+
+
+class SqlInvoiceRepository(_Scoped):
+    def get(self, invoice_id: str) -> Invoice | None:
+        row = self._c.execute(select(t.invoices).where(_I.tenant_id == self._tenant, _I.id == invoice_id)).one_or_none()
+        return _invoice(row) if row else None
+
+    def for_booking(self, booking_id: str) -> Invoice | None:
+        row = self._c.execute(
+            select(t.invoices).where(_I.tenant_id == self._tenant, _I.booking_id == booking_id)
+        ).one_or_none()
+        return _invoice(row) if row else None
+
+    def add(self, invoice: Invoice) -> None:
+        try:
+            with self._c.begin_nested():
+                self._c.execute(
+                    insert(t.invoices).values(_invoice_row(invoice) | {"id": invoice.id, "tenant_id": self._tenant})
+                )
+        except IntegrityError:
+            return  # one invoice per booking: a concurrent request created it first
+
+    def update(self, invoice: Invoice) -> None:
+        self._c.execute(
+            update(t.invoices).where(_I.tenant_id == self._tenant, _I.id == invoice.id).values(_invoice_row(invoice))
+        )
+
+    def in_flight(self, point_of_sale: int, voucher_type: int) -> list[Invoice]:
+        rows = self._c.execute(
+            select(t.invoices).where(
+                _I.tenant_id == self._tenant,
+                _I.point_of_sale == point_of_sale,
+                _I.voucher_type == voucher_type,
+                _I.status == InvoiceStatus.SENDING.value,
+            )
+        )
+        return [_invoice(r) for r in rows]
+
+    def pending(self, limit: int = 100) -> list[Invoice]:
+        rows = self._c.execute(
+            select(t.invoices)
+            .where(
+                _I.tenant_id == self._tenant,
+                _I.status.in_((InvoiceStatus.DRAFT.value, InvoiceStatus.SENDING.value)),
+            )
+            .order_by(_I.created_at, _I.id)
+            .limit(limit)
+        )
+        return [_invoice(r) for r in rows]
+
+    def counter(self, point_of_sale: int, voucher_type: int) -> int:
+        value = self._c.execute(
+            select(_K.last_number).where(
+                _K.tenant_id == self._tenant, _K.point_of_sale == point_of_sale, _K.voucher_type == voucher_type
+            )
+        ).scalar()
+        return int(value or 0)
+
+    def set_counter(self, point_of_sale: int, voucher_type: int, last_number: int) -> None:
+        changed = self._c.execute(
+            update(t.invoice_counters)
+            .where(_K.tenant_id == self._tenant, _K.point_of_sale == point_of_sale, _K.voucher_type == voucher_type)
+            .values(last_number=last_number)
+        )
+        if changed.rowcount == 0:
+            self._c.execute(
+                insert(t.invoice_counters).values(
+                    tenant_id=self._tenant,
+                    point_of_sale=point_of_sale,
+                    voucher_type=voucher_type,
+                    last_number=last_number,
+                )
+            )
+
+
+class SqlTicketRepository(_Scoped):
+    def get(self, cuit: str, environment: str, service: str) -> LoginTicket | None:
+        row = self._c.execute(
+            select(t.wsaa_tickets).where(
+                _W.tenant_id == self._tenant, _W.cuit == cuit, _W.environment == environment, _W.service == service
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        return LoginTicket(row.token, row.sign, row.generated_at, row.expires_at)
+
+    def put(self, cuit: str, environment: str, service: str, ticket: LoginTicket) -> None:
+        values = {
+            "token": ticket.token,
+            "sign": ticket.sign,
+            "generated_at": ticket.generated_at,
+            "expires_at": ticket.expires_at,
+        }
+        changed = self._c.execute(
+            update(t.wsaa_tickets)
+            .where(_W.tenant_id == self._tenant, _W.cuit == cuit, _W.environment == environment, _W.service == service)
+            .values(**values)
+        )
+        if changed.rowcount == 0:
+            self._c.execute(
+                insert(t.wsaa_tickets).values(
+                    tenant_id=self._tenant, cuit=cuit, environment=environment, service=service, **values
+                )
+            )

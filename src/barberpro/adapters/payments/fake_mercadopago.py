@@ -1,0 +1,151 @@
+"""An in-memory MercadoPago API with the shapes of the real one, for tests and development.
+
+Serve it to the real client through `httpx.MockTransport(fake.handle)`. Like MercadoPago,
+refunds honour `X-Idempotency-Key` (the same key returns the same refund and pays nothing
+more) and a refund larger than what is left is refused.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+
+@dataclass
+class FakePayment:
+    id: int
+    external_reference: str
+    amount: Decimal
+    status: str
+    status_detail: str
+    updated_at: datetime
+    refunded: Decimal = Decimal("0.00")
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "status_detail": self.status_detail,
+            "external_reference": self.external_reference,
+            "transaction_amount": float(self.amount),
+            "transaction_amount_refunded": float(self.refunded),
+            "currency_id": "ARS",
+            "date_last_updated": self.updated_at.isoformat(timespec="milliseconds"),
+        }
+
+
+@dataclass
+class FakeMercadoPago:
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    preferences: dict[str, dict[str, Any]] = field(default_factory=dict)
+    payments: dict[int, FakePayment] = field(default_factory=dict)
+    refunds_by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
+    payouts: list[Decimal] = field(default_factory=list)  # money actually returned to customers
+    fail_next: int = 0  # answer the next N calls with 503 (after doing nothing)
+    drop_after_refund: int = 0  # perform the next N refunds, then lose the answer
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_000_000_001))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # --- what a customer (or MercadoPago) does -----------------------------------------------
+
+    def pay(self, external_reference: str, *, status: str = "approved", amount: Decimal | None = None) -> str:
+        with self._lock:
+            preference = next(
+                (p for p in self.preferences.values() if p["external_reference"] == external_reference), None
+            )
+            if amount is None:
+                if preference is None:
+                    raise KeyError(f"no preference for {external_reference}")
+                amount = Decimal(str(preference["items"][0]["unit_price"])).quantize(Decimal("0.01"))
+            self.now += timedelta(seconds=1)
+            payment = FakePayment(next(self._ids), external_reference, amount, status, "accredited", self.now)
+            self.payments[payment.id] = payment
+            return str(payment.id)
+
+    def set_status(self, payment_id: str, status: str, detail: str = "") -> None:
+        with self._lock:
+            self.now += timedelta(seconds=1)
+            payment = self.payments[int(payment_id)]
+            payment.status, payment.status_detail, payment.updated_at = status, detail or status, self.now
+
+    # --- the HTTP API ----------------------------------------------------------------------------
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            return httpx.Response(401, json={"message": "unauthorized"})
+        with self._lock:
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                return httpx.Response(503, json={"message": "service unavailable"})
+        path = request.url.path
+        if request.method == "POST" and path == "/checkout/preferences":
+            return self._create_preference(json.loads(request.content))
+        if request.method == "GET" and path == "/v1/payments/search":
+            reference = request.url.params.get("external_reference", "")
+            with self._lock:
+                found = [p.as_json() for p in self.payments.values() if p.external_reference == reference]
+            found.sort(key=lambda item: item["id"], reverse=True)
+            return httpx.Response(200, json={"results": found, "paging": {"total": len(found)}})
+        parts = path.strip("/").split("/")
+        if len(parts) >= 3 and parts[:2] == ["v1", "payments"] and parts[2].isdigit():
+            payment_id = int(parts[2])
+            if request.method == "GET" and len(parts) == 3:
+                with self._lock:
+                    payment = self.payments.get(payment_id)
+                    return (
+                        httpx.Response(200, json=payment.as_json())
+                        if payment
+                        else httpx.Response(404, json={"message": "Payment not found"})
+                    )
+            if request.method == "POST" and parts[3:] == ["refunds"]:
+                return self._refund(payment_id, request)
+        return httpx.Response(404, json={"message": "not found"})
+
+    def _create_preference(self, body: dict[str, Any]) -> httpx.Response:
+        item = body["items"][0]
+        if not body.get("external_reference") or float(item["unit_price"]) <= 0:
+            return httpx.Response(400, json={"message": "invalid preference"})
+        with self._lock:
+            preference_id = f"pref-{next(self._ids)}"
+            self.preferences[preference_id] = body | {"id": preference_id}
+        url = f"https://www.mercadopago.com.ar/checkout/v1/redirect?pref_id={preference_id}"
+        return httpx.Response(201, json={"id": preference_id, "init_point": url, "sandbox_init_point": url})
+
+    def _refund(self, payment_id: int, request: httpx.Request) -> httpx.Response:
+        key = request.headers.get("x-idempotency-key")
+        if not key:
+            return httpx.Response(400, json={"message": "X-Idempotency-Key is required"})
+        body = json.loads(request.content or b"{}")
+        with self._lock:
+            if key in self.refunds_by_key:
+                return httpx.Response(201, json=self.refunds_by_key[key])
+            payment = self.payments.get(payment_id)
+            if payment is None:
+                return httpx.Response(404, json={"message": "Payment not found"})
+            if payment.status not in ("approved", "refunded"):
+                return httpx.Response(400, json={"message": f"cannot refund a {payment.status} payment"})
+            amount = Decimal(str(body.get("amount") or payment.amount - payment.refunded)).quantize(Decimal("0.01"))
+            if amount <= 0 or payment.refunded + amount > payment.amount:
+                return httpx.Response(400, json={"message": "amount exceeds the refundable balance"})
+            self.now += timedelta(seconds=1)
+            payment.refunded += amount
+            payment.updated_at = self.now
+            if payment.refunded == payment.amount:
+                payment.status, payment.status_detail = "refunded", "refunded"
+            refund = {"id": next(self._ids), "payment_id": payment_id, "amount": float(amount), "status": "approved"}
+            self.refunds_by_key[key] = refund
+            self.payouts.append(amount)
+            if self.drop_after_refund > 0:
+                self.drop_after_refund -= 1
+                raise httpx.ReadTimeout("answer lost after the refund was made", request=request)
+        return httpx.Response(201, json=refund)

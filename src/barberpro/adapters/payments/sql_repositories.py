@@ -1,0 +1,238 @@
+"""Tenant-scoped SQL repositories for shop payment settings, payments, refunds and webhook receipts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from barberpro.adapters.db import tables as t
+from barberpro.application.payment_ports import (
+    Payment,
+    PaymentMode,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+    ShopPaymentSettings,
+)
+from barberpro.domain.errors import ConcurrentRequest
+
+_P = t.payments.c
+_R = t.refunds.c
+_S = t.shop_payment_settings.c
+_OPEN = (PaymentStatus.PENDING.value, PaymentStatus.IN_PROCESS.value)
+
+
+class _Scoped:
+    def __init__(self, connection: Connection, tenant_id: str) -> None:
+        self._c = connection
+        self._tenant = tenant_id
+
+
+class SqlPaymentSettingsRepository(_Scoped):
+    def get(self, shop_id: str) -> ShopPaymentSettings:
+        row = self._c.execute(
+            select(t.shop_payment_settings).where(_S.tenant_id == self._tenant, _S.shop_id == shop_id)
+        ).one_or_none()
+        if row is None:
+            return ShopPaymentSettings(shop_id=shop_id)
+        return ShopPaymentSettings(
+            shop_id=row.shop_id,
+            mode=PaymentMode(row.mode),
+            deposit_percent=row.deposit_percent,
+            hold_minutes=row.hold_minutes,
+            late_refund_percent=row.late_refund_percent,
+        )
+
+    def put(self, settings: ShopPaymentSettings) -> None:
+        values = {
+            "mode": settings.mode.value,
+            "deposit_percent": settings.deposit_percent,
+            "hold_minutes": settings.hold_minutes,
+            "late_refund_percent": settings.late_refund_percent,
+        }
+        changed = self._c.execute(
+            update(t.shop_payment_settings)
+            .where(_S.tenant_id == self._tenant, _S.shop_id == settings.shop_id)
+            .values(**values)
+        )
+        if changed.rowcount == 0:
+            self._c.execute(
+                insert(t.shop_payment_settings).values(shop_id=settings.shop_id, tenant_id=self._tenant, **values)
+            )
+
+
+def _payment(row: Any) -> Payment:
+    return Payment(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        booking_id=row.booking_id,
+        amount=Decimal(row.amount),
+        status=PaymentStatus(row.status),
+        hold_until=row.hold_until,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        provider=row.provider,
+        preference_id=row.preference_id,
+        checkout_url=row.checkout_url,
+        provider_payment_id=row.provider_payment_id,
+        paid_amount=Decimal(row.paid_amount),
+        refunded_amount=Decimal(row.refunded_amount),
+        provider_updated_at=row.provider_updated_at,
+        version=row.version,
+    )
+
+
+def _payment_row(payment: Payment) -> dict[str, Any]:
+    return {
+        "id": payment.id,
+        "booking_id": payment.booking_id,
+        "provider": payment.provider,
+        "preference_id": payment.preference_id,
+        "checkout_url": payment.checkout_url,
+        "provider_payment_id": payment.provider_payment_id,
+        "status": payment.status.value,
+        "amount": payment.amount,
+        "paid_amount": payment.paid_amount,
+        "refunded_amount": payment.refunded_amount,
+        "hold_until": payment.hold_until,
+        "provider_updated_at": payment.provider_updated_at,
+        "created_at": payment.created_at,
+        "updated_at": payment.updated_at,
+        "version": payment.version,
+    }
+
+
+class SqlPaymentRepository(_Scoped):
+    def get(self, payment_id: str) -> Payment | None:
+        row = self._c.execute(select(t.payments).where(_P.tenant_id == self._tenant, _P.id == payment_id)).one_or_none()
+        return _payment(row) if row else None
+
+    def for_booking(self, booking_id: str, *, lock: bool = False) -> Payment | None:
+        query = (
+            select(t.payments)
+            .where(_P.tenant_id == self._tenant, _P.booking_id == booking_id)
+            .order_by(_P.created_at.desc(), _P.id)
+            .limit(1)
+        )
+        if lock:  # PostgreSQL: two notifications for one payment apply one after the other
+            query = query.with_for_update()
+        row = self._c.execute(query).first()
+        return _payment(row) if row else None
+
+    def add(self, payment: Payment) -> None:
+        self._c.execute(insert(t.payments).values(_payment_row(payment) | {"tenant_id": self._tenant}))
+
+    def update(self, payment: Payment) -> None:
+        try:
+            result = self._c.execute(
+                update(t.payments)
+                .where(_P.tenant_id == self._tenant, _P.id == payment.id, _P.version == payment.version - 1)
+                .values(_payment_row(payment))
+            )
+        except IntegrityError as error:  # the same gateway payment claimed by two rows
+            raise ConcurrentRequest("this payment was applied meanwhile") from error
+        if result.rowcount != 1:
+            raise ConcurrentRequest("the payment changed meanwhile; retry")
+
+    def open_since(self, before: datetime, limit: int = 200) -> list[Payment]:
+        rows = self._c.execute(
+            select(t.payments)
+            .where(_P.tenant_id == self._tenant, _P.status.in_(_OPEN), _P.created_at < before)
+            .order_by(_P.created_at)
+            .limit(limit)
+        )
+        return [_payment(r) for r in rows]
+
+    def stale_holds(self, now: datetime, limit: int = 200) -> list[str]:
+        """Bookings still waiting for payment whose hold has run out (with or without a checkout)."""
+        b = t.bookings.c
+        rows = self._c.execute(
+            select(b.id, b.shop_id, b.created_at, _P.hold_until, _P.status)
+            .select_from(t.bookings.outerjoin(t.payments, _P.booking_id == b.id))
+            .where(b.tenant_id == self._tenant, b.status == "pending_payment")
+            .limit(limit * 4)
+        ).all()
+        settings = SqlPaymentSettingsRepository(self._c, self._tenant)
+        holds: dict[str, datetime] = {}
+        for row in rows:
+            until = row.hold_until or row.created_at + settings.get(row.shop_id).hold
+            holds[row.id] = max(holds.get(row.id, until), until)
+        return [booking_id for booking_id, until in holds.items() if until <= now][:limit]
+
+
+def _refund(row: Any) -> Refund:
+    return Refund(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        payment_id=row.payment_id,
+        idempotency_key=row.idempotency_key,
+        amount=Decimal(row.amount),
+        status=RefundStatus(row.status),
+        reason=row.reason,
+        created_at=row.created_at,
+        provider_refund_id=row.provider_refund_id,
+    )
+
+
+class SqlRefundRepository(_Scoped):
+    def by_key(self, idempotency_key: str) -> Refund | None:
+        row = self._c.execute(
+            select(t.refunds).where(_R.tenant_id == self._tenant, _R.idempotency_key == idempotency_key)
+        ).one_or_none()
+        return _refund(row) if row else None
+
+    def add(self, refund: Refund) -> None:
+        try:
+            with self._c.begin_nested():
+                self._c.execute(
+                    insert(t.refunds).values(
+                        id=refund.id,
+                        tenant_id=self._tenant,
+                        payment_id=refund.payment_id,
+                        idempotency_key=refund.idempotency_key,
+                        amount=refund.amount,
+                        status=refund.status.value,
+                        reason=refund.reason,
+                        provider_refund_id=refund.provider_refund_id,
+                        created_at=refund.created_at,
+                    )
+                )
+        except IntegrityError as error:
+            raise ConcurrentRequest("this refund is already being processed") from error
+
+    def mark_done(self, refund_id: str, provider_refund_id: str) -> None:
+        self._c.execute(
+            update(t.refunds)
+            .where(_R.tenant_id == self._tenant, _R.id == refund_id)
+            .values(status=RefundStatus.DONE.value, provider_refund_id=provider_refund_id)
+        )
+
+    def for_payment(self, payment_id: str) -> list[Refund]:
+        rows = self._c.execute(
+            select(t.refunds)
+            .where(_R.tenant_id == self._tenant, _R.payment_id == payment_id)
+            .order_by(_R.created_at, _R.id)
+        )
+        return [_refund(r) for r in rows]
+
+
+class SqlWebhookReceiptRepository(_Scoped):
+    def add(self, receipt_key: str, topic: str, data_id: str, received_at: datetime) -> bool:
+        try:
+            with self._c.begin_nested():
+                self._c.execute(
+                    insert(t.webhook_receipts).values(
+                        tenant_id=self._tenant,
+                        receipt_key=receipt_key[:200],
+                        topic=topic[:40],
+                        data_id=data_id[:64],
+                        received_at=received_at,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True

@@ -1,0 +1,64 @@
+"""The platform's SQL unit of work, extended with the payment and invoice repositories."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from barberpro.adapters.db.engine import Database
+from barberpro.adapters.db.unit_of_work import SqlUnitOfWork
+from barberpro.adapters.invoicing.sql_repositories import (
+    SqlInvoiceRepository,
+    SqlTaxProfileRepository,
+    SqlTicketRepository,
+)
+from barberpro.adapters.payments.sql_repositories import (
+    SqlPaymentRepository,
+    SqlPaymentSettingsRepository,
+    SqlRefundRepository,
+    SqlWebhookReceiptRepository,
+)
+
+
+class SqlPaymentsUnitOfWork(SqlUnitOfWork):
+    """Same connection, same transaction (and, on PostgreSQL, the same row-level security scope)."""
+
+    payment_settings: SqlPaymentSettingsRepository
+    payments: SqlPaymentRepository
+    refunds: SqlRefundRepository
+    webhook_receipts: SqlWebhookReceiptRepository
+    tax_profiles: SqlTaxProfileRepository
+    invoices: SqlInvoiceRepository
+    tickets: SqlTicketRepository
+
+    def __enter__(self) -> SqlPaymentsUnitOfWork:
+        super().__enter__()
+        assert self._connection is not None
+        scope = (self._connection, self.tenant_id)
+        self.payment_settings = SqlPaymentSettingsRepository(*scope)
+        self.payments = SqlPaymentRepository(*scope)
+        self.refunds = SqlRefundRepository(*scope)
+        self.webhook_receipts = SqlWebhookReceiptRepository(*scope)
+        self.tax_profiles = SqlTaxProfileRepository(*scope)
+        self.invoices = SqlInvoiceRepository(*scope)
+        self.tickets = SqlTicketRepository(*scope)
+        return self
+
+
+class SqlPaymentsUnitOfWorkFactory:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def __call__(self, tenant_id: str, *, write: bool = True) -> SqlPaymentsUnitOfWork:
+        return SqlPaymentsUnitOfWork(self.database, tenant_id, write=write)
+
+
+class SqlPrepaymentPolicy:
+    """book_appointment's question, answered from shop_payment_settings (own short read)."""
+
+    def __init__(self, uows: SqlPaymentsUnitOfWorkFactory) -> None:
+        self._uows = uows
+
+    def hold_for(self, tenant_id: str, shop_id: str) -> timedelta | None:
+        with self._uows(tenant_id, write=False) as uow:
+            settings = uow.payment_settings.get(shop_id)
+        return settings.hold if settings.requires_payment else None

@@ -1,0 +1,384 @@
+"""Ports and records for payments (MercadoPago) and electronic invoices (AFIP/ARCA).
+
+Kept apart from ports.py: the booking core runs without any of this, and a shop that
+takes no prepayment never touches it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from barberpro.application.ports import UnitOfWork
+
+# --- payments --------------------------------------------------------------------------------
+
+
+class PaymentMode(enum.StrEnum):
+    NONE = "none"  # pay at the shop; bookings are confirmed at once
+    DEPOSIT = "deposit"  # a percentage up front
+    FULL = "full"  # full prepayment
+
+
+@dataclass(frozen=True)
+class ShopPaymentSettings:
+    shop_id: str
+    mode: PaymentMode = PaymentMode.NONE
+    deposit_percent: int = 30
+    hold_minutes: int = 15  # how long an unpaid booking keeps its slot
+    # Cancelled before the shop's customer cut-off: full refund; after it, this share.
+    late_refund_percent: int = 0
+
+    @property
+    def requires_payment(self) -> bool:
+        return self.mode is not PaymentMode.NONE
+
+    @property
+    def hold(self) -> timedelta:
+        return timedelta(minutes=self.hold_minutes)
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"  # preference created, nothing paid yet
+    IN_PROCESS = "in_process"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"  # the hold ran out unpaid
+    REFUNDED = "refunded"  # fully refunded
+    CHARGED_BACK = "charged_back"
+
+
+@dataclass(frozen=True)
+class Payment:
+    id: str
+    tenant_id: str
+    booking_id: str
+    amount: Decimal  # what the customer is asked to pay
+    status: PaymentStatus
+    hold_until: datetime
+    created_at: datetime
+    updated_at: datetime
+    provider: str = "mercadopago"
+    preference_id: str | None = None
+    checkout_url: str | None = None
+    provider_payment_id: str | None = None
+    paid_amount: Decimal = Decimal("0.00")
+    refunded_amount: Decimal = Decimal("0.00")
+    provider_updated_at: datetime | None = None
+    version: int = 1
+
+    @property
+    def refundable(self) -> Decimal:
+        return self.paid_amount - self.refunded_amount
+
+
+class RefundStatus(enum.StrEnum):
+    REQUESTED = "requested"  # written before the gateway call, so a retry reuses its key
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    tenant_id: str
+    payment_id: str
+    idempotency_key: str
+    amount: Decimal
+    status: RefundStatus
+    reason: str
+    created_at: datetime
+    provider_refund_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    booking_id: str
+    title: str
+    amount: Decimal
+    payer_name: str
+    payer_email: str
+    expires_at: datetime
+    notification_url: str
+    back_url: str
+
+
+@dataclass(frozen=True)
+class Preference:
+    id: str
+    checkout_url: str
+
+
+@dataclass(frozen=True)
+class GatewayPayment:
+    """A payment as the gateway reports it now (always fetched, never taken from a notification)."""
+
+    id: str
+    status: str  # MercadoPago's: approved, pending, in_process, rejected, refunded, charged_back, ...
+    status_detail: str
+    external_reference: str
+    amount: Decimal
+    refunded_amount: Decimal
+    updated_at: datetime
+    currency: str = "ARS"
+
+
+@dataclass(frozen=True)
+class GatewayRefund:
+    id: str
+    amount: Decimal
+
+
+class GatewayUnavailable(Exception):
+    """The gateway did not answer, or answered with a server error: safe to retry later."""
+
+
+class PaymentGateway(Protocol):
+    def create_preference(self, request: CheckoutRequest) -> Preference: ...
+
+    def get_payment(self, payment_id: str) -> GatewayPayment | None: ...
+
+    def payments_for(self, external_reference: str) -> list[GatewayPayment]: ...
+
+    def refund(self, payment_id: str, amount: Decimal, idempotency_key: str) -> GatewayRefund: ...
+
+
+class PaymentSettingsRepository(Protocol):
+    def get(self, shop_id: str) -> ShopPaymentSettings: ...
+
+    def put(self, settings: ShopPaymentSettings) -> None: ...
+
+
+class PaymentRepository(Protocol):
+    def get(self, payment_id: str) -> Payment | None: ...
+
+    def for_booking(self, booking_id: str, *, lock: bool = False) -> Payment | None: ...
+
+    def add(self, payment: Payment) -> None: ...
+
+    def update(self, payment: Payment) -> None:
+        """Optimistic on `version`: raises ConcurrentRequest if someone else changed it."""
+
+    def open_since(self, before: datetime, limit: int = 200) -> list[Payment]:
+        """Pending or in-process payments created before `before` (reconciliation)."""
+
+    def stale_holds(self, now: datetime, limit: int = 200) -> list[str]:
+        """Ids of bookings still waiting for payment whose hold has run out."""
+
+
+class RefundRepository(Protocol):
+    def by_key(self, idempotency_key: str) -> Refund | None: ...
+
+    def add(self, refund: Refund) -> None: ...
+
+    def mark_done(self, refund_id: str, provider_refund_id: str) -> None: ...
+
+    def for_payment(self, payment_id: str) -> list[Refund]: ...
+
+
+class WebhookReceiptRepository(Protocol):
+    def add(self, receipt_key: str, topic: str, data_id: str, received_at: datetime) -> bool:
+        """False when this receipt was already recorded (a replay)."""
+
+
+# --- electronic invoices ---------------------------------------------------------------------
+
+
+class IvaCondition(enum.StrEnum):
+    MONOTRIBUTO = "monotributo"
+    RESPONSABLE_INSCRIPTO = "responsable_inscripto"
+
+
+@dataclass(frozen=True)
+class TaxProfile:
+    tenant_id: str
+    cuit: str
+    legal_name: str
+    address: str
+    iva_condition: IvaCondition
+    point_of_sale: int
+    environment: str  # "homologacion" or "produccion"
+    gross_income_id: str
+    activity_start: date
+    certificate_pem: str
+    key_path: str
+
+
+class InvoiceStatus(enum.StrEnum):
+    DRAFT = "draft"  # no number yet
+    SENDING = "sending"  # number reserved and sent; the answer may have been lost
+    AUTHORIZED = "authorized"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: str
+    tenant_id: str
+    booking_id: str
+    cuit: str
+    point_of_sale: int
+    voucher_type: int  # 1 Factura A, 6 Factura B, 11 Factura C
+    status: InvoiceStatus
+    issue_date: date
+    service_from: date
+    service_to: date
+    doc_type: int  # 80 CUIT, 96 DNI, 99 consumidor final sin identificar
+    doc_number: str
+    receiver_iva_condition: int  # CondicionIVAReceptorId
+    receiver_name: str
+    description: str
+    total: Decimal
+    net: Decimal
+    vat: Decimal
+    created_at: datetime
+    updated_at: datetime
+    payment_id: str | None = None
+    number: int | None = None
+    cae: str | None = None
+    cae_due: date | None = None
+    observations: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class VoucherRequest:
+    """One FECAESolicitar detail line, already numbered."""
+
+    point_of_sale: int
+    voucher_type: int
+    number: int
+    issue_date: date
+    service_from: date
+    service_to: date
+    payment_due: date
+    doc_type: int
+    doc_number: str
+    receiver_iva_condition: int
+    total: Decimal
+    net: Decimal
+    vat: Decimal
+
+
+@dataclass(frozen=True)
+class Message:
+    code: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Authorization:
+    approved: bool
+    cae: str | None
+    cae_due: date | None
+    observations: tuple[Message, ...] = ()
+    errors: tuple[Message, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuthorizedVoucher:
+    """What FECompConsultar returns for a number AFIP knows."""
+
+    number: int
+    issue_date: date
+    doc_type: int
+    doc_number: str
+    total: Decimal
+    cae: str
+    cae_due: date
+
+
+class TaxAuthorityUnreachable(Exception):
+    """No answer: the request may or may not have been processed (recover by consulting)."""
+
+
+class TaxAuthority(Protocol):
+    """WSFEv1 for one taxpayer (authentication is the adapter's business)."""
+
+    def last_authorized(self, point_of_sale: int, voucher_type: int) -> int: ...
+
+    def authorize(self, request: VoucherRequest) -> Authorization: ...
+
+    def lookup(self, point_of_sale: int, voucher_type: int, number: int) -> AuthorizedVoucher | None: ...
+
+
+class NumberingLock(Protocol):
+    """Serialises numbering of one (CUIT, point of sale, voucher type) across threads and processes."""
+
+    def hold(self, key: str) -> AbstractContextManager[None]: ...
+
+
+class TaxProfileRepository(Protocol):
+    def get(self) -> TaxProfile | None: ...
+
+    def put(self, profile: TaxProfile) -> None: ...
+
+
+class InvoiceRepository(Protocol):
+    def get(self, invoice_id: str) -> Invoice | None: ...
+
+    def for_booking(self, booking_id: str) -> Invoice | None: ...
+
+    def add(self, invoice: Invoice) -> None:
+        """Insert; returns silently if the booking already has one (check with for_booking)."""
+
+    def update(self, invoice: Invoice) -> None: ...
+
+    def in_flight(self, point_of_sale: int, voucher_type: int) -> list[Invoice]:
+        """Invoices left SENDING: their answer was lost; recover before numbering anew."""
+
+    def pending(self, limit: int = 100) -> list[Invoice]:
+        """Draft or sending invoices (the retry job)."""
+
+    def set_counter(self, point_of_sale: int, voucher_type: int, last_number: int) -> None: ...
+
+    def counter(self, point_of_sale: int, voucher_type: int) -> int: ...
+
+
+@dataclass(frozen=True)
+class LoginTicket:
+    token: str
+    sign: str
+    generated_at: datetime
+    expires_at: datetime
+
+
+class TicketRepository(Protocol):
+    def get(self, cuit: str, environment: str, service: str) -> LoginTicket | None: ...
+
+    def put(self, cuit: str, environment: str, service: str, ticket: LoginTicket) -> None: ...
+
+
+class PaymentsUnitOfWork(UnitOfWork, Protocol):
+    """The platform's unit of work plus the payment and invoice tables, in the same transaction."""
+
+    payment_settings: PaymentSettingsRepository
+    payments: PaymentRepository
+    refunds: RefundRepository
+    webhook_receipts: WebhookReceiptRepository
+    tax_profiles: TaxProfileRepository
+    invoices: InvoiceRepository
+    tickets: TicketRepository
+
+    def __enter__(self) -> PaymentsUnitOfWork: ...
+
+
+class PaymentsUnitOfWorkFactory(Protocol):
+    def __call__(self, tenant_id: str, *, write: bool = True) -> PaymentsUnitOfWork: ...
+
+
+def iter_messages(raw: list[dict[str, Any]]) -> Iterator[Message]:
+    for item in raw:
+        yield Message(int(item["code"]), str(item["text"]))
+
+
+class PrepaymentPolicy(Protocol):
+    """Asked by book_appointment: must this shop's bookings be paid before they are confirmed?"""
+
+    def hold_for(self, tenant_id: str, shop_id: str) -> timedelta | None:
+        """How long an unpaid booking keeps its slot; None when the shop takes no prepayment."""
