@@ -33,7 +33,7 @@ import pytest
 
 INTERVAL = 0.2  # seconds between scrapes
 DAY_SECONDS = 12.0  # one synthetic day of traffic: 60 scrapes
-WARMUP = 90  # 1.5 days of samples before the monitor may alert
+WARMUP = 150  # 2.5 days of samples before the monitor may alert
 NORMAL_TICKS = 120  # two full days of normal traffic must raise nothing
 SECRET = "test-webhook-secret"
 
@@ -46,8 +46,9 @@ def serve(port: int, day_seconds: float) -> None:  # pragma: no cover - runs in 
 
     registry = CollectorRegistry()
     requests = Counter("barberpro_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry)
-    duration = Histogram("barberpro_http_request_duration_seconds", "HTTP latency", ["method", "route"],
-                         registry=registry)
+    duration = Histogram(
+        "barberpro_http_request_duration_seconds", "HTTP latency", ["method", "route"], registry=registry
+    )
     bookings = Counter("barberpro_bookings", "Booking attempts", ["outcome"], registry=registry)
     state = {"latency_factor": 1.0, "error_rate": 0.0}
     lock = threading.Lock()
@@ -65,7 +66,7 @@ def serve(port: int, day_seconds: float) -> None:  # pragma: no cover - runs in 
             with lock:
                 factor, err = state["latency_factor"], state["error_rate"]
             for _ in range(_poisson(rnd, rate * dt)):
-                method, route, share, median = routes[0] if rnd.random() < routes[0][2] else routes[1]
+                method, route, _share, median = routes[0] if rnd.random() < routes[0][2] else routes[1]
                 failed = rnd.random() < err
                 requests.labels(method, route, "500" if failed else "200").inc()
                 duration.labels(method, route).observe(median * factor * math.exp(rnd.gauss(0.0, 0.35)))
@@ -126,8 +127,11 @@ class ServerUnderTest:
         return f"{self.base_url}/metrics"
 
     def control(self, latency_factor: float = 1.0, error_rate: float = 0.0) -> None:
-        httpx.post(f"{self.base_url}/control", json={"latency_factor": latency_factor, "error_rate": error_rate},
-                   timeout=5).raise_for_status()
+        httpx.post(
+            f"{self.base_url}/control",
+            json={"latency_factor": latency_factor, "error_rate": error_rate},
+            timeout=5,
+        ).raise_for_status()
 
 
 @pytest.fixture
@@ -198,8 +202,15 @@ def test_monitor_quiet_in_normal_traffic_and_alerts_on_latency_and_errors(
 
     from barberpro.ops.anomaly.monitor import Monitor, MonitorSettings
 
-    monitor = Monitor(MonitorSettings(urls=(server.metrics_url,), interval=INTERVAL, warmup=WARMUP,
-                                      webhook_url=receiver.url, webhook_secret=SECRET))
+    monitor = Monitor(
+        MonitorSettings(
+            urls=(server.metrics_url,),
+            interval=INTERVAL,
+            warmup=WARMUP,
+            webhook_url=receiver.url,
+            webhook_secret=SECRET,
+        )
+    )
     next_at = time.monotonic()
 
     def tick() -> list[str]:
@@ -229,8 +240,13 @@ def test_monitor_quiet_in_normal_traffic_and_alerts_on_latency_and_errors(
 
     alert_lines = [e for e in logs if e["event"] == "anomaly.alert"]
     assert alert_lines and {"series", "score", "threshold"} <= set(alert_lines[0])
-    raised = sum(s.value for m in monitor.exposition.collect() if m.name == "barberpro_anomaly_alerts"
-                 for s in m.samples if s.name.endswith("_total"))
+    raised = sum(
+        s.value
+        for m in monitor.exposition.collect()
+        if m.name == "barberpro_anomaly_alerts"
+        for s in m.samples
+        if s.name.endswith("_total")
+    )
     assert raised >= 2
     assert receiver.bad_signatures == 0
     assert receiver.attempts >= 2 and receiver.bodies, "webhook was not retried and delivered"

@@ -26,7 +26,7 @@ def detect(
     import pandas as pd
     from rich.progress import Progress
 
-    from barberpro.ops.anomaly.detector import DEFAULT_THRESHOLD, score_series
+    from barberpro.ops.anomaly.detector import DEFAULT_THRESHOLD, score_series, unix_seconds
     from barberpro.ops.anomaly.nab_corpus import list_data_files
 
     cut = DEFAULT_THRESHOLD if threshold is None else threshold
@@ -38,15 +38,18 @@ def detect(
         for path in files:
             frame = pd.read_csv(path)
             values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=float)
-            scores = score_series(values)
+            times = unix_seconds(pd.to_datetime(frame["timestamp"]).to_numpy(dtype="datetime64[ns]"))
+            scores = score_series(values, times)
             target = out / path.relative_to(data / "data")
             target.parent.mkdir(parents=True, exist_ok=True)
-            pd.DataFrame({
-                "timestamp": frame["timestamp"],
-                "value": frame["value"],
-                "anomaly_score": scores,
-                "alert": (scores >= cut).astype(int),
-            }).to_csv(target, index=False)
+            pd.DataFrame(
+                {
+                    "timestamp": frame["timestamp"],
+                    "value": frame["value"],
+                    "anomaly_score": scores,
+                    "alert": (scores >= cut).astype(int),
+                }
+            ).to_csv(target, index=False)
             progress.advance(task)
     typer.echo(f"wrote {len(files)} files under {out} (threshold {cut})")
 
@@ -67,8 +70,8 @@ def evaluate(
     from rich.table import Table
 
     from barberpro.ops.anomaly.baselines import baseline_detectors
-    from barberpro.ops.anomaly.detector import DEFAULT_THRESHOLD, score_series
-    from barberpro.ops.anomaly.evaluation import compare_detectors
+    from barberpro.ops.anomaly.detector import DEFAULT_THRESHOLD, default_detector
+    from barberpro.ops.anomaly.evaluation import ScoreFn, compare_detectors
     from barberpro.ops.anomaly.nab_corpus import load_corpus
 
     corpus = load_corpus(data)
@@ -76,10 +79,10 @@ def evaluate(
         raise typer.BadParameter(f"no CSV files under {data / 'data'}")
     wanted = [w.strip() for w in detectors.split(",") if w.strip()]
     available = baseline_detectors()
-    chosen = {}
+    chosen: dict[str, ScoreFn] = {}
     for w in wanted:
         if w == "default":
-            chosen["default"] = score_series
+            chosen["default"] = default_detector
         elif w == "baselines":
             chosen.update(available)
         elif w == "random":
@@ -91,11 +94,19 @@ def evaluate(
     with Progress(transient=True) as progress:
         task = progress.add_task("evaluating", total=len(chosen))
         reports = compare_detectors(
-            corpus, chosen, frozen_thresholds={"default": DEFAULT_THRESHOLD}, folds=folds, workers=workers,
+            corpus,
+            chosen,
+            frozen_thresholds={"default": DEFAULT_THRESHOLD},
+            folds=folds,
+            workers=workers,
             on_done=lambda _name: progress.advance(task),
         )
-    payload = {"data": str(data), "files": len(corpus), "folds": folds,
-               "results": [r.as_dict() for r in reports]}
+    payload = {
+        "data": str(data),
+        "files": len(corpus),
+        "folds": folds,
+        "results": [r.as_dict() for r in reports],
+    }
     text = json.dumps(payload, indent=2, default=float)
     typer.echo(text)
     if json_out is not None:
@@ -114,7 +125,10 @@ def evaluate(
             cells.append(f"{p.corpus_score:.1f} / {p.cv_score:.1f}{frozen}")
         ev = r.events
         table.add_row(
-            r.detector, *cells, f"{ev['found']}/{ev['windows']}", f"{ev['false_alerts_per_metric_day']:.3f}",
+            r.detector,
+            *cells,
+            f"{ev['found']}/{ev['windows']}",
+            f"{ev['false_alerts_per_metric_day']:.3f}",
             f"{ev['delay_median_intervals']} / {ev['delay_p90_intervals']}",
         )
     Console(stderr=True).print(table)
@@ -151,7 +165,12 @@ def watch(
     if not url:
         raise typer.BadParameter("give at least one --url")
     settings = MonitorSettings(
-        urls=tuple(url), interval=interval, webhook_url=webhook_url, webhook_secret=webhook_secret,
-        threshold=threshold, warmup=warmup, metrics_port=metrics_port,
+        urls=tuple(url),
+        interval=interval,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        threshold=threshold,
+        warmup=warmup,
+        metrics_port=metrics_port,
     )
     run_monitor(settings, iterations=iterations or None)

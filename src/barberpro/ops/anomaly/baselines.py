@@ -22,17 +22,17 @@ import numpy.typing as npt
 Values = npt.NDArray[np.float64]
 
 
-def null_scores(values: Values) -> Values:
+def null_scores(values: Values, timestamps: Values | None = None) -> Values:
     return np.zeros(len(values), dtype=np.float64)
 
 
-def random_scores(values: Values, seed: int = 0) -> Values:
+def random_scores(values: Values, timestamps: Values | None = None, seed: int = 0) -> Values:
     # Seed mixes in the length so files do not share one noise sequence.
     rng = np.random.default_rng([seed, len(values)])
     return rng.random(len(values))
 
 
-def rolling_z_scores(values: Values, window: int = 100) -> Values:
+def rolling_z_scores(values: Values, timestamps: Values | None = None, window: int = 100) -> Values:
     """|z| against the previous ``window`` points, mapped to [0, 1) by |z| / (|z| + 3)."""
     buf: deque[float] = deque(maxlen=window)
     total = 0.0
@@ -58,7 +58,7 @@ def rolling_z_scores(values: Values, window: int = 100) -> Values:
     return out
 
 
-def river_hst_scores(values: Values, seed: int = 42) -> Values:
+def river_hst_scores(values: Values, timestamps: Values | None = None, seed: int = 42) -> Values:
     from river import anomaly, compose, preprocessing
 
     model = compose.Pipeline(
@@ -83,8 +83,10 @@ def river_available() -> bool:
     return True
 
 
-def baseline_detectors(random_seeds: int = 3, include_library: bool = True) -> dict[str, Callable[[Values], Values]]:
-    out: dict[str, Callable[[Values], Values]] = {"null": null_scores}
+def baseline_detectors(
+    random_seeds: int = 3, include_library: bool = True
+) -> dict[str, Callable[[Values, Values], Values]]:
+    out: dict[str, Callable[[Values, Values], Values]] = {"null": null_scores}
     for seed in range(random_seeds):
         out[f"random_seed{seed}"] = partial(random_scores, seed=seed)
     out["rolling_z"] = rolling_z_scores

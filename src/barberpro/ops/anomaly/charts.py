@@ -6,8 +6,13 @@ import json
 from pathlib import Path
 
 
-def chart_series(csv_path: Path, out: Path, windows_json: Path | None = None, threshold: float | None = None,
-                 title: str | None = None) -> Path:
+def chart_series(
+    csv_path: Path,
+    out: Path,
+    windows_json: Path | None = None,
+    threshold: float | None = None,
+    title: str | None = None,
+) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")  # no display on servers; must precede pyplot
@@ -15,7 +20,7 @@ def chart_series(csv_path: Path, out: Path, windows_json: Path | None = None, th
     import numpy as np
     import pandas as pd
 
-    from barberpro.ops.anomaly.detector import DEFAULT_THRESHOLD, score_series
+    from barberpro.ops.anomaly.detector import DEFAULT_THRESHOLD, score_series, unix_seconds
 
     cut = DEFAULT_THRESHOLD if threshold is None else threshold
     frame = pd.read_csv(csv_path)
@@ -24,7 +29,7 @@ def chart_series(csv_path: Path, out: Path, windows_json: Path | None = None, th
     if "anomaly_score" in frame:
         scores = frame["anomaly_score"].to_numpy(dtype=float)
     else:
-        scores = score_series(values)
+        scores = score_series(values, unix_seconds(ts.to_numpy(dtype="datetime64[ns]")))
     alerts = np.flatnonzero(scores >= cut)
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 5), sharex=True, height_ratios=[3, 1])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +11,8 @@ import numpy.typing as npt
 from barberpro.ops.anomaly.nab_corpus import LabelledSeries
 from barberpro.ops.anomaly.nab_scoring import PROFILES, CostProfile, NabScorer, ScoredFile, normalised
 
-ScoreFn = Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]]
+# A detector run over a whole series: (values, unix-second timestamps) -> one score per point.
+ScoreFn = Callable[[npt.NDArray[np.float64], npt.NDArray[np.float64]], npt.NDArray[np.float64]]
 
 
 @dataclass(frozen=True)
@@ -56,15 +57,17 @@ def evaluate_scores(
         frozen = None
         if frozen_threshold is not None:
             frozen = normalised(scorer.corpus_score(frozen_threshold), n_windows, profile)
-        results.append(ProfileResult(
-            profile=name,
-            corpus_threshold=best_t,
-            corpus_score=normalised(best_raw, n_windows, profile),
-            cv_score=normalised(cv_raw, n_windows, profile),
-            cv_thresholds=tuple(cv_thresholds),
-            frozen_threshold=frozen_threshold,
-            frozen_score=frozen,
-        ))
+        results.append(
+            ProfileResult(
+                profile=name,
+                corpus_threshold=best_t,
+                corpus_score=normalised(best_raw, n_windows, profile),
+                cv_score=normalised(cv_raw, n_windows, profile),
+                cv_thresholds=tuple(cv_thresholds),
+                frozen_threshold=frozen_threshold,
+                frozen_score=frozen,
+            )
+        )
     return results
 
 
@@ -73,14 +76,15 @@ def run_detector(
 ) -> list[npt.NDArray[np.float64]]:
     """Score every series; ``workers > 1`` spreads files over processes (score_fn must pickle)."""
     values = [s.values for s in corpus]
+    times = [s.timestamps.astype("datetime64[s]").astype(np.int64).astype(np.float64) for s in corpus]
     if workers <= 1:
-        return [score_fn(v) for v in values]
+        return [score_fn(v, t) for v, t in zip(values, times, strict=True)]
     from concurrent.futures import ProcessPoolExecutor
 
     # Longest files first keeps both cores busy to the end.
     order = sorted(range(len(values)), key=lambda i: -len(values[i]))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        done = list(pool.map(score_fn, [values[i] for i in order], chunksize=1))
+        done = list(pool.map(score_fn, [values[i] for i in order], [times[i] for i in order], chunksize=1))
     out: list[npt.NDArray[np.float64]] = [np.empty(0)] * len(values)
     for i, r in zip(order, done, strict=True):
         out[i] = r
@@ -115,7 +119,7 @@ class DetectorReport:
 
 def compare_detectors(
     corpus: Sequence[LabelledSeries],
-    detectors: dict[str, ScoreFn],
+    detectors: Mapping[str, ScoreFn],
     frozen_thresholds: dict[str, float] | None = None,
     folds: int = 6,
     workers: int = 1,

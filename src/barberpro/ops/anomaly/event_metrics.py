@@ -51,7 +51,7 @@ def event_metrics(
     delays: list[float] = []
     for series, a in zip(corpus, scores, strict=True):
         n = len(a)
-        first = int(math.ceil(probation_length(n)))
+        first = math.ceil(probation_length(n))
         ts = series.timestamps.astype("datetime64[s]").astype(np.int64)
         step = float(np.median(np.diff(ts))) if n > 1 else 1.0
         if n > first:

@@ -28,7 +28,9 @@ def alert_flags(scores: npt.NDArray[np.float64], threshold: float) -> npt.NDArra
 
 
 def merge_incidents(
-    scores: npt.NDArray[np.float64], threshold: float, refractory: int = DEFAULT_REFRACTORY_POINTS,
+    scores: npt.NDArray[np.float64],
+    threshold: float,
+    refractory: int = DEFAULT_REFRACTORY_POINTS,
     first_row: int = 0,
 ) -> list[Incident]:
     """Group alerts at rows >= ``first_row``; a gap of more than ``refractory`` rows opens a new incident."""

@@ -18,11 +18,17 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 import structlog
 
-from barberpro.ops.anomaly.detector import DEFAULT_CONFIG, DEFAULT_THRESHOLD, DetectorConfig, StreamingDetector
+from barberpro.ops.anomaly.detector import (
+    DEFAULT_CONFIG,
+    PAGING_THRESHOLD,
+    DetectorConfig,
+    StreamingDetector,
+)
 from barberpro.ops.anomaly.prometheus_series import SeriesDeriver, parse_text
 from barberpro.ops.anomaly.webhook import WebhookSender
 
@@ -36,7 +42,7 @@ log = structlog.get_logger("barberpro.anomaly")
 class MonitorSettings:
     urls: tuple[str, ...] = ()
     interval: float = 15.0
-    threshold: float | None = None
+    threshold: float | None = None  # default: the detector's paging threshold
     warmup: int | None = None  # samples per series before it may alert
     refractory: int = 20  # samples: alerts of one series closer than this are one incident
     webhook_url: str | None = None
@@ -64,7 +70,7 @@ class DetectorBank:
         self._max = max_series
         self._detectors: OrderedDict[str, StreamingDetector] = OrderedDict()
 
-    def update(self, key: str, value: float) -> float:
+    def update(self, key: str, value: float, timestamp: float | None = None) -> float:
         det = self._detectors.get(key)
         if det is None:
             det = StreamingDetector(self._config)
@@ -73,7 +79,7 @@ class DetectorBank:
                 self._detectors.popitem(last=False)
         else:
             self._detectors.move_to_end(key)
-        return det.update(value)
+        return det.update(value, timestamp)
 
     def __len__(self) -> int:
         return len(self._detectors)
@@ -90,7 +96,7 @@ class Monitor:
         from prometheus_client import CollectorRegistry, Counter, Gauge
 
         self.settings = settings
-        self.threshold = DEFAULT_THRESHOLD if settings.threshold is None else settings.threshold
+        self.threshold = PAGING_THRESHOLD if settings.threshold is None else settings.threshold
         config = DEFAULT_CONFIG if settings.warmup is None else replace(DEFAULT_CONFIG, warmup=settings.warmup)
         self.bank = DetectorBank(config, settings.max_series)
         self._registry = registry
@@ -99,14 +105,23 @@ class Monitor:
         self._last_alert_tick: dict[str, int] = {}
         self._tick = 0
         self.exposition = exposition_registry or CollectorRegistry()
-        self.score_gauge = Gauge("barberpro_anomaly_score", "Latest anomaly score per monitored series",
-                                 ["series"], registry=self.exposition)
-        self.alerts_total = Counter("barberpro_anomaly_alerts", "Anomaly incidents raised per series",
-                                    ["series"], registry=self.exposition)
+        self.score_gauge = Gauge(
+            "barberpro_anomaly_score",
+            "Latest anomaly score per monitored series",
+            ["series"],
+            registry=self.exposition,
+        )
+        self.alerts_total = Counter(
+            "barberpro_anomaly_alerts",
+            "Anomaly incidents raised per series",
+            ["series"],
+            registry=self.exposition,
+        )
         self.webhook = None
         if settings.webhook_url:
-            self.webhook = WebhookSender(settings.webhook_url, settings.webhook_secret or "",
-                                         attempts=settings.webhook_attempts)
+            self.webhook = WebhookSender(
+                settings.webhook_url, settings.webhook_secret or "", attempts=settings.webhook_attempts
+            )
 
     def _http_fetch(self, url: str) -> str:
         import httpx
@@ -116,7 +131,7 @@ class Monitor:
         return response.text
 
     def _sources(self) -> list[tuple[str, Callable[[], str]]]:
-        out: list[tuple[str, Callable[[], str]]] = [(u, (lambda u=u: self._fetch(u))) for u in self.settings.urls]
+        out: list[tuple[str, Callable[[], str]]] = [(u, partial(self._fetch, u)) for u in self.settings.urls]
         if self._registry is not None:
             from prometheus_client import generate_latest
 
@@ -138,7 +153,7 @@ class Monitor:
             deriver = self._derivers.setdefault(source, SeriesDeriver())
             for key, value in deriver.derive(families, now).items():
                 series = f"{source} {key}" if len(self._derivers) > 1 else key
-                score = self.bank.update(series, value)
+                score = self.bank.update(series, value, now)
                 self.score_gauge.labels(series=series).set(score)
                 if score < self.threshold:
                     continue
@@ -153,12 +168,27 @@ class Monitor:
 
     def _raise(self, alert: Alert) -> None:
         self.alerts_total.labels(series=alert.series).inc()
-        log.warning("anomaly.alert", series=alert.series, score=round(alert.score, 4), value=alert.value,
-                    source=alert.source, threshold=self.threshold, at=alert.at)
+        log.warning(
+            "anomaly.alert",
+            series=alert.series,
+            score=round(alert.score, 4),
+            value=alert.value,
+            source=alert.source,
+            threshold=self.threshold,
+            at=alert.at,
+        )
         if self.webhook is not None:
-            self.webhook.send({"type": "barberpro.anomaly.alert", "series": alert.series, "score": alert.score,
-                               "value": alert.value, "threshold": self.threshold, "at": alert.at,
-                               "source": alert.source})
+            self.webhook.send(
+                {
+                    "type": "barberpro.anomaly.alert",
+                    "series": alert.series,
+                    "score": alert.score,
+                    "value": alert.value,
+                    "threshold": self.threshold,
+                    "at": alert.at,
+                    "source": alert.source,
+                }
+            )
 
     def close(self) -> None:
         if self.webhook is not None:
@@ -172,8 +202,12 @@ def run_monitor(settings: MonitorSettings, iterations: int | None = None) -> Non
         from prometheus_client import start_http_server
 
         start_http_server(settings.metrics_port, registry=monitor.exposition)
-    log.info("anomaly.watch_started", urls=list(settings.urls), interval=settings.interval,
-             threshold=monitor.threshold)
+    log.info(
+        "anomaly.watch_started",
+        urls=list(settings.urls),
+        interval=settings.interval,
+        threshold=monitor.threshold,
+    )
     next_at = time.monotonic()
     done = 0
     try:

@@ -45,13 +45,15 @@ def load_corpus(root: Path) -> list[LabelledSeries]:
     for path in list_data_files(root):
         name = path.relative_to(root / "data").as_posix()
         ts, values = read_series_csv(path)
-        out.append(LabelledSeries(
-            name=name,
-            timestamps=ts,
-            values=values,
-            windows=tuple((str(a), str(b)) for a, b in windows.get(name, [])),
-            labels=tuple(str(x) for x in labels.get(name, [])),
-        ))
+        out.append(
+            LabelledSeries(
+                name=name,
+                timestamps=ts,
+                values=values,
+                windows=tuple((str(a), str(b)) for a, b in windows.get(name, [])),
+                labels=tuple(str(x) for x in labels.get(name, [])),
+            )
+        )
     return out
 
 

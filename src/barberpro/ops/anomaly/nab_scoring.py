@@ -75,9 +75,7 @@ class FileLayout:
     windows: tuple[tuple[int, int], ...]
 
     @classmethod
-    def from_timestamps(
-        cls, timestamps: npt.NDArray[np.datetime64], windows: Sequence[Sequence[str]]
-    ) -> FileLayout:
+    def from_timestamps(cls, timestamps: npt.NDArray[np.datetime64], windows: Sequence[Sequence[str]]) -> FileLayout:
         index = {t: i for i, t in enumerate(timestamps.astype("datetime64[s]").tolist())}
         rows = []
         for start, end in windows:
@@ -114,7 +112,7 @@ def row_weights(layout: FileLayout, profile: CostProfile) -> RowWeights:
         window[start : right + 1] = w
         prev_right, prev_width, cursor = right, width, right + 1
     _fill_outside(sweep, idx, cursor, n, prev_right, prev_width, profile)
-    probation = int(math.ceil(probation_length(n)))
+    probation = math.ceil(probation_length(n))
     window[:probation] = PROBATION
     scorable_windows = {int(x) for x in np.unique(window) if x >= 0}
     return RowWeights(sweep, window, len(scorable_windows))
@@ -182,8 +180,11 @@ def contributions(
     return a, delta
 
 
-def threshold_curve(parts: Sequence[tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]],
-                    n_windows: int, profile: CostProfile) -> ThresholdCurve:
+def threshold_curve(
+    parts: Sequence[tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]],
+    n_windows: int,
+    profile: CostProfile,
+) -> ThresholdCurve:
     """Combine files' contributions into one sweep over thresholds (NAB's corpus optimiser)."""
     a = np.concatenate([p[0] for p in parts]) if parts else np.empty(0)
     d = np.concatenate([p[1] for p in parts]) if parts else np.empty(0)
@@ -231,8 +232,7 @@ class NabScorer:
 
     def curve(self, subset: Sequence[int] | None = None) -> ThresholdCurve:
         chosen = range(len(self._parts)) if subset is None else subset
-        return threshold_curve([self._parts[i] for i in chosen],
-                               sum(self._n_windows[i] for i in chosen), self.profile)
+        return threshold_curve([self._parts[i] for i in chosen], sum(self._n_windows[i] for i in chosen), self.profile)
 
     def file_score(self, i: int, threshold: float) -> float:
         return self.curve([i]).score_at(threshold)

@@ -55,6 +55,10 @@ class SeriesDeriver:
         dt = None if self._prev_time is None else now - self._prev_time
         if dt is not None and dt > 0:
             for fam, kind, samples in families:
+                if fam.endswith("_created"):
+                    continue  # creation timestamps of counters and histograms: not a signal
+                if kind == "unknown":  # untyped exposition: go by the naming convention
+                    kind = "counter" if fam.endswith("_total") else "gauge"
                 if kind == "counter":
                     self._counter(fam, samples, dt, out)
                 elif kind == "histogram":
@@ -90,7 +94,8 @@ class SeriesDeriver:
                 if status.startswith("5"):
                     errors += d
         if has_status:
-            out[f"{fam}:error_ratio"] = errors / total if total > 0 else 0.0
+            base = fam.removesuffix("_total")
+            out[f"{base}:error_ratio"] = errors / total if total > 0 else 0.0
 
     def _histogram(self, fam: str, samples: list[Sample], dt: float, out: dict[str, float]) -> None:
         groups: dict[Labels, dict[str, object]] = {}

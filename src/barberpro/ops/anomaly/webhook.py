@@ -80,7 +80,10 @@ class WebhookSender:
     def _deliver(self, client: Any, payload: dict[str, Any]) -> bool:
         body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
         for attempt in range(1, self.attempts + 1):
-            headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self.secret, int(time.time()), body)}
+            headers = {
+                "Content-Type": "application/json",
+                SIGNATURE_HEADER: sign(self.secret, int(time.time()), body),
+            }
             try:
                 response = client.post(self.url, content=body, headers=headers)
                 if response.status_code < 300:

@@ -1,0 +1,119 @@
+"""The streaming detector: range, streaming equivalence, no look-ahead, bounded state, behaviour."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from barberpro.ops.anomaly.detector import (
+    DEFAULT_CONFIG,
+    DEFAULT_THRESHOLD,
+    StreamingDetector,
+    score_series,
+)
+
+finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
+
+
+def noisy_daily(n: int, seed: int = 0, step: float = 300.0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) * step
+    values = 100 + 30 * np.sin(2 * np.pi * t / 86_400) + rng.normal(0, 3, n)
+    return values, t
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(finite, min_size=1, max_size=400))
+def test_scores_are_in_unit_interval(values: list[float]) -> None:
+    scores = score_series(values, np.arange(len(values)) * 60.0)
+    assert scores.shape == (len(values),)
+    assert np.all((scores >= 0.0) & (scores < 1.0))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(finite, min_size=2, max_size=300), st.data())
+def test_no_look_ahead_prefix_scores_do_not_depend_on_the_future(values: list[float], data: st.DataObject) -> None:
+    cut = data.draw(st.integers(1, len(values) - 1))
+    future = data.draw(st.lists(finite, min_size=1, max_size=50))
+    times = np.arange(len(values) + len(future)) * 60.0
+    a = score_series(values, times[: len(values)])
+    b = score_series(values[:cut] + future, times[: cut + len(future)])
+    assert np.array_equal(a[:cut], b[:cut])
+
+
+def test_batch_scoring_equals_point_by_point_updates() -> None:
+    values, t = noisy_daily(2000)
+    det = StreamingDetector()
+    one_by_one = np.array([det.update(v, ts) for v, ts in zip(values.tolist(), t.tolist(), strict=True)])
+    assert np.array_equal(one_by_one, score_series(values, t))
+
+
+def test_missing_values_score_zero_and_teach_nothing() -> None:
+    values, t = noisy_daily(600)
+    with_gaps = values.copy()
+    with_gaps[[300, 301, 450]] = np.nan
+    a = score_series(with_gaps, t)
+    b = score_series(np.delete(values, [300, 301, 450]), np.delete(t, [300, 301, 450]))
+    assert a[300] == a[301] == a[450] == 0.0
+    assert np.array_equal(np.delete(a, [300, 301, 450]), b)
+
+
+def test_state_size_does_not_grow_with_the_series() -> None:
+    det = StreamingDetector()
+
+    def size() -> int:
+        total = 0
+        for name in det.__slots__:
+            attr = getattr(det, name)
+            total += sys.getsizeof(attr)
+        return total
+
+    values, t = noisy_daily(200)
+    det.score_many(values, t)
+    small = size()
+    values, t = noisy_daily(20_000, seed=1)
+    det.score_many(values, t)
+    assert size() == small
+
+
+def test_spike_after_warmup_is_flagged_once() -> None:
+    values, t = noisy_daily(3000)
+    values[2000] += 200  # far outside anything seen
+    scores = score_series(values, t)
+    alerts = np.flatnonzero(scores >= DEFAULT_THRESHOLD)
+    assert 2000 in alerts
+    assert not np.any((alerts > 2000) & (alerts < 2000 + DEFAULT_CONFIG.refractory))
+
+
+def test_level_shift_raises_one_alert_not_a_storm() -> None:
+    values, t = noisy_daily(4000, seed=3)
+    values[3000:] += 120
+    scores = score_series(values, t)
+    alerts = np.flatnonzero(scores[2000:] >= DEFAULT_THRESHOLD) + 2000
+    assert alerts.size >= 1 and 3000 <= alerts[0] <= 3001
+    assert alerts.size <= 3
+
+
+def test_regular_daily_cycle_without_anomaly_stays_quiet() -> None:
+    t = np.arange(6000) * 300.0
+    values = 50 + 20 * np.sin(2 * np.pi * t / 86_400)
+    scores = score_series(values, t)
+    assert not np.any(scores[1000:] >= DEFAULT_THRESHOLD)
+
+
+def test_flat_counts_near_zero_then_a_burst() -> None:
+    values = np.zeros(1000)
+    values[800] = 3.0
+    scores = score_series(values)
+    assert scores[800] >= DEFAULT_THRESHOLD
+    assert math.isclose(float(scores[:800].max()), 0.0)
+
+
+def test_works_without_timestamps() -> None:
+    values, _ = noisy_daily(1500)
+    values[1200] += 500
+    assert score_series(values)[1200] >= DEFAULT_THRESHOLD
