@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from barberpro.adapters.db import mapping as m
@@ -20,6 +20,39 @@ from barberpro.domain.identifiers import new_id
 from barberpro.domain.schedules import DateException, WorkingDay
 from barberpro.domain.slots import BusyInterval
 from barberpro.domain.tenancy import Barber, Service, Shop, Tenant, validate_theme
+
+
+def _by_id(table: Any) -> Any:
+    return select(table).where(table.c.tenant_id == bindparam("t"), table.c.id == bindparam("i"))
+
+
+# Hot statements are built once: constructing a Select and its cache key on every call costs
+# about four times what executing it costs on SQLite (benchmarks/availability_compute.py).
+_GET_SHOP = _by_id(t.shops)
+_GET_BARBER = _by_id(t.barbers)
+_GET_SERVICE = _by_id(t.services)
+_GET_BOOKING = _by_id(t.bookings)
+_GET_CUSTOMER = _by_id(t.customers)
+_INSERT = {table.name: insert(table) for table in t.metadata.sorted_tables}
+_WEEKS = select(t.working_hours).where(
+    t.working_hours.c.tenant_id == bindparam("t"), t.working_hours.c.barber_id.in_(bindparam("ids", expanding=True))
+)
+_EXCEPTIONS = (
+    select(t.date_exceptions)
+    .where(
+        t.date_exceptions.c.tenant_id == bindparam("t"),
+        t.date_exceptions.c.shop_id == bindparam("shop"),
+        t.date_exceptions.c.day >= bindparam("first"),
+        t.date_exceptions.c.day <= bindparam("last"),
+    )
+    .order_by(t.date_exceptions.c.day)
+)
+_CUSTOMER_BY_PHONE = select(t.customers).where(
+    t.customers.c.tenant_id == bindparam("t"), t.customers.c.phone == bindparam("phone")
+)
+_IDEMPOTENCY = select(t.idempotency_keys).where(
+    t.idempotency_keys.c.tenant_id == bindparam("t"), t.idempotency_keys.c.key == bindparam("key")
+)
 
 
 class _Scoped:
@@ -85,9 +118,7 @@ class SqlShopRepository(_Scoped):
         return [m.shop_from(r) for r in rows]
 
     def get(self, shop_id: str) -> Shop | None:
-        row = self._c.execute(
-            select(t.shops).where(t.shops.c.tenant_id == self._tenant, t.shops.c.id == shop_id)
-        ).one_or_none()
+        row = self._c.execute(_GET_SHOP, {"t": self._tenant, "i": shop_id}).one_or_none()
         return m.shop_from(row) if row else None
 
     def add(self, shop: Shop) -> None:
@@ -109,9 +140,7 @@ class SqlBarberRepository(_Scoped):
         return [m.barber_from(r) for r in self._c.execute(query.order_by(t.barbers.c.name, t.barbers.c.id))]
 
     def get(self, barber_id: str) -> Barber | None:
-        row = self._c.execute(
-            select(t.barbers).where(t.barbers.c.tenant_id == self._tenant, t.barbers.c.id == barber_id)
-        ).one_or_none()
+        row = self._c.execute(_GET_BARBER, {"t": self._tenant, "i": barber_id}).one_or_none()
         return m.barber_from(row) if row else None
 
     def add(self, barber: Barber) -> None:
@@ -133,9 +162,7 @@ class SqlServiceRepository(_Scoped):
         return [m.service_from(r) for r in self._c.execute(query.order_by(t.services.c.name, t.services.c.id))]
 
     def get(self, service_id: str) -> Service | None:
-        row = self._c.execute(
-            select(t.services).where(t.services.c.tenant_id == self._tenant, t.services.c.id == service_id)
-        ).one_or_none()
+        row = self._c.execute(_GET_SERVICE, {"t": self._tenant, "i": service_id}).one_or_none()
         return m.service_from(row) if row else None
 
     def add(self, service: Service) -> None:
@@ -152,11 +179,7 @@ class SqlServiceRepository(_Scoped):
 class SqlScheduleRepository(_Scoped):
     def weeks(self, barber_ids: Sequence[str]) -> dict[str, tuple[WorkingDay, ...]]:
         result: dict[str, list[WorkingDay]] = {b: [] for b in barber_ids}
-        rows = self._c.execute(
-            select(t.working_hours).where(
-                t.working_hours.c.tenant_id == self._tenant, t.working_hours.c.barber_id.in_(list(barber_ids))
-            )
-        )
+        rows = self._c.execute(_WEEKS, {"t": self._tenant, "ids": list(barber_ids)})
         for row in rows:
             result[row.barber_id].append(m.working_day_from(row))
         return {b: tuple(sorted(days, key=lambda d: d.weekday)) for b, days in result.items()}
@@ -184,16 +207,7 @@ class SqlScheduleRepository(_Scoped):
             )
 
     def exceptions(self, shop_id: str, first: date, last: date) -> list[DateException]:
-        rows = self._c.execute(
-            select(t.date_exceptions)
-            .where(
-                t.date_exceptions.c.tenant_id == self._tenant,
-                t.date_exceptions.c.shop_id == shop_id,
-                t.date_exceptions.c.day >= first,
-                t.date_exceptions.c.day <= last,
-            )
-            .order_by(t.date_exceptions.c.day)
-        )
+        rows = self._c.execute(_EXCEPTIONS, {"t": self._tenant, "shop": shop_id, "first": first, "last": last})
         return [m.exception_from(r) for r in rows]
 
     def get_exception(self, exception_id: str) -> DateException | None:
@@ -219,45 +233,73 @@ _B = t.bookings.c
 _HOLDS_TIME = _B.status != BookingStatus.CANCELLED.value
 
 
+_OVERLAP = (
+    select(_B.id)
+    .where(
+        _B.tenant_id == bindparam("t"),
+        _B.barber_id == bindparam("barber"),
+        _HOLDS_TIME,
+        _B.starts_at < bindparam("until"),
+        _B.blocks_until > bindparam("start"),
+        _B.id != bindparam("self_id"),
+    )
+    .limit(1)
+)
+_BUSY_WHERE = (
+    _B.tenant_id == bindparam("t"),
+    _B.barber_id.in_(bindparam("ids", expanding=True)),
+    _HOLDS_TIME,
+    _B.starts_at < bindparam("end"),
+    _B.blocks_until > bindparam("start"),
+)
+_BUSY = select(_B.barber_id, _B.starts_at, _B.blocks_until).where(*_BUSY_WHERE)
+_BUSY_EXCLUDING = _BUSY.where(_B.id != bindparam("exclude"))
+_COUNT_BY_BARBER = (
+    select(_B.barber_id, func.count())
+    .where(
+        _B.tenant_id == bindparam("t"),
+        _B.barber_id.in_(bindparam("ids", expanding=True)),
+        _HOLDS_TIME,
+        _B.kind != "block",
+        _B.starts_at >= bindparam("start"),
+        _B.starts_at < bindparam("end"),
+    )
+    .group_by(_B.barber_id)
+)
+
+
 def _is_exclusion_violation(error: IntegrityError) -> bool:
     return getattr(error.orig, "sqlstate", None) == "23P01"
 
 
 class SqlBookingRepository(_Scoped):
     def get(self, booking_id: str) -> Booking | None:
-        row = self._c.execute(select(t.bookings).where(_B.tenant_id == self._tenant, _B.id == booking_id)).one_or_none()
+        row = self._c.execute(_GET_BOOKING, {"t": self._tenant, "i": booking_id}).one_or_none()
         return m.booking_from(row) if row else None
 
     def _overlaps(self, booking: Booking) -> bool:
-        return (
-            self._c.execute(
-                select(_B.id)
-                .where(
-                    _B.tenant_id == self._tenant,
-                    _B.barber_id == booking.barber_id,
-                    _HOLDS_TIME,
-                    _B.starts_at < booking.blocks_until,
-                    _B.blocks_until > booking.start,
-                    _B.id != booking.id,
-                )
-                .limit(1)
-            ).first()
-            is not None
-        )
+        parameters = {
+            "t": self._tenant,
+            "barber": booking.barber_id,
+            "until": booking.blocks_until,
+            "start": booking.start,
+            "self_id": booking.id,
+        }
+        return self._c.execute(_OVERLAP, parameters).first() is not None
 
-    def _guarded(self, statement: Any, booking: Booking) -> Any:
+    def _guarded(self, statement: Any, booking: Booking, parameters: dict[str, Any] | None = None) -> Any:
         if booking.status is not BookingStatus.CANCELLED and self._overlaps(booking):
             raise SlotUnavailable("that time is no longer available", field="start")
         try:
             with self._c.begin_nested():
-                return self._c.execute(statement)
+                return self._c.execute(statement, parameters)
         except IntegrityError as error:
             if _is_exclusion_violation(error):
                 raise SlotUnavailable("that time is no longer available", field="start") from error
             raise
 
     def add(self, booking: Booking) -> None:
-        self._guarded(insert(t.bookings).values(m.booking_row(booking) | {"tenant_id": self._tenant}), booking)
+        self._guarded(_INSERT["bookings"], booking, m.booking_row(booking) | {"tenant_id": self._tenant})
 
     def update(self, booking: Booking) -> None:
         result = self._guarded(
@@ -272,29 +314,15 @@ class SqlBookingRepository(_Scoped):
     def busy(
         self, barber_ids: Sequence[str], start: datetime, end: datetime, exclude_id: str | None = None
     ) -> list[BusyInterval]:
-        query = select(_B.barber_id, _B.starts_at, _B.blocks_until).where(
-            _B.tenant_id == self._tenant,
-            _B.barber_id.in_(list(barber_ids)),
-            _HOLDS_TIME,
-            _B.starts_at < end,
-            _B.blocks_until > start,
-        )
+        parameters: dict[str, Any] = {"t": self._tenant, "ids": list(barber_ids), "start": start, "end": end}
         if exclude_id is not None:
-            query = query.where(_B.id != exclude_id)
-        return [BusyInterval(r.barber_id, r.starts_at, r.blocks_until) for r in self._c.execute(query)]
+            parameters["exclude"] = exclude_id
+        rows = self._c.execute(_BUSY if exclude_id is None else _BUSY_EXCLUDING, parameters)
+        return [BusyInterval(r.barber_id, r.starts_at, r.blocks_until) for r in rows]
 
     def count_by_barber(self, barber_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, int]:
         rows = self._c.execute(
-            select(_B.barber_id, func.count())
-            .where(
-                _B.tenant_id == self._tenant,
-                _B.barber_id.in_(list(barber_ids)),
-                _HOLDS_TIME,
-                _B.kind != "block",
-                _B.starts_at >= start,
-                _B.starts_at < end,
-            )
-            .group_by(_B.barber_id)
+            _COUNT_BY_BARBER, {"t": self._tenant, "ids": list(barber_ids), "start": start, "end": end}
         )
         return {barber_id: count for barber_id, count in rows}
 
@@ -321,19 +349,15 @@ class SqlBookingRepository(_Scoped):
 
 class SqlCustomerRepository(_Scoped):
     def get(self, customer_id: str) -> Customer | None:
-        row = self._c.execute(
-            select(t.customers).where(t.customers.c.tenant_id == self._tenant, t.customers.c.id == customer_id)
-        ).one_or_none()
+        row = self._c.execute(_GET_CUSTOMER, {"t": self._tenant, "i": customer_id}).one_or_none()
         return m.customer_from(row) if row else None
 
     def by_phone(self, phone: str) -> Customer | None:
-        row = self._c.execute(
-            select(t.customers).where(t.customers.c.tenant_id == self._tenant, t.customers.c.phone == phone)
-        ).one_or_none()
+        row = self._c.execute(_CUSTOMER_BY_PHONE, {"t": self._tenant, "phone": phone}).one_or_none()
         return m.customer_from(row) if row else None
 
     def add(self, customer: Customer) -> None:
-        self._c.execute(insert(t.customers).values(m.customer_row(customer) | {"tenant_id": self._tenant}))
+        self._c.execute(_INSERT["customers"], m.customer_row(customer) | {"tenant_id": self._tenant})
 
     def update(self, customer: Customer) -> None:
         self._c.execute(
@@ -424,11 +448,7 @@ class SqlTokenRepository(_Scoped):
 
 class SqlIdempotencyRepository(_Scoped):
     def get(self, key: str) -> IdempotencyRecord | None:
-        row = self._c.execute(
-            select(t.idempotency_keys).where(
-                t.idempotency_keys.c.tenant_id == self._tenant, t.idempotency_keys.c.key == key
-            )
-        ).one_or_none()
+        row = self._c.execute(_IDEMPOTENCY, {"t": self._tenant, "key": key}).one_or_none()
         return IdempotencyRecord(row.key, row.fingerprint, row.booking_id, row.created_at) if row else None
 
     def add(self, record: IdempotencyRecord) -> None:
@@ -436,13 +456,14 @@ class SqlIdempotencyRepository(_Scoped):
         try:
             with self._c.begin_nested():
                 self._c.execute(
-                    insert(t.idempotency_keys).values(
-                        tenant_id=self._tenant,
-                        key=record.key,
-                        fingerprint=record.fingerprint,
-                        booking_id=record.booking_id,
-                        created_at=record.created_at,
-                    )
+                    _INSERT["idempotency_keys"],
+                    {
+                        "tenant_id": self._tenant,
+                        "key": record.key,
+                        "fingerprint": record.fingerprint,
+                        "booking_id": record.booking_id,
+                        "created_at": record.created_at,
+                    },
                 )
         except IntegrityError as error:
             raise ConcurrentRequest(
@@ -453,18 +474,19 @@ class SqlIdempotencyRepository(_Scoped):
 class SqlAuditLog(_Scoped):
     def add(self, entry: AuditEntry) -> None:
         self._c.execute(
-            insert(t.audit_log).values(
-                id=entry.id,
-                tenant_id=self._tenant,
-                actor=entry.actor,
-                action=entry.action,
-                entity_type=entry.entity_type,
-                entity_id=entry.entity_id,
-                before=entry.before,
-                after=entry.after,
-                request_id=entry.request_id,
-                occurred_at=entry.occurred_at,
-            )
+            _INSERT["audit_log"],
+            {
+                "id": entry.id,
+                "tenant_id": self._tenant,
+                "actor": entry.actor,
+                "action": entry.action,
+                "entity_type": entry.entity_type,
+                "entity_id": entry.entity_id,
+                "before": entry.before,
+                "after": entry.after,
+                "request_id": entry.request_id,
+                "occurred_at": entry.occurred_at,
+            },
         )
 
     def list(self, *, entity_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
@@ -492,12 +514,14 @@ class SqlAuditLog(_Scoped):
 class SqlOutbox(_Scoped):
     def add(self, event: DomainEvent) -> None:
         self._c.execute(
-            insert(t.outbox).values(
-                id=new_id(),
-                tenant_id=self._tenant,
-                name=event.name,
-                entity_id=event.entity_id,
-                occurred_at=event.occurred_at,
-                data=event.data,
-            )
+            _INSERT["outbox"],
+            {
+                "id": new_id(),
+                "tenant_id": self._tenant,
+                "name": event.name,
+                "entity_id": event.entity_id,
+                "occurred_at": event.occurred_at,
+                "data": event.data,
+                "published_at": None,
+            },
         )
