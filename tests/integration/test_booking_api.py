@@ -297,3 +297,19 @@ def test_bookings_list_uses_cursor_pagination(client: TestClient, alpha: TenantF
     assert seen == starts
     bad = client.get("/api/v1/staff/bookings", params={"shop_id": alpha.shop_id, "cursor": "!!"}, headers=staff)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+
+
+def test_dates_out_of_range_are_problems_not_errors(client: TestClient, alpha: TenantFixture) -> None:
+    staff = staff_headers(client, alpha.owner_email)
+    checks = [
+        client.get(
+            f"/api/v1/shops/{alpha.shop_id}/availability", params={"service_id": alpha.service_id, "date": "9999-12-31"}
+        ),
+        client.get("/api/v1/staff/agenda", params={"shop_id": alpha.shop_id, "date": "0001-01-01"}, headers=staff),
+        client.get("/api/v1/staff/bookings", params={"shop_id": alpha.shop_id, "from": "9999-12-31"}, headers=staff),
+        client.post("/api/v1/bookings", json=booking_body(alpha, "9999-12-31T23:59:00-03:00")),
+        client.post("/api/v1/bookings", json=booking_body(alpha, "0001-01-01T00:00:00+14:00")),
+    ]
+    for response in checks:
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == PROBLEM

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from barberpro.domain.errors import InvalidValue
 from barberpro.domain.schedules import DateException, WorkingDay, hours_on
 from barberpro.domain.tenancy import BookingPolicy
 
@@ -135,8 +136,14 @@ def any_barber(slots: Sequence[Slot], load: Mapping[str, int]) -> list[Slot]:
     return [best[start] for start in sorted(best)]
 
 
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+
+
 def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """The UTC instants at which a local date starts and ends."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise InvalidValue("date out of range", field="date")
     start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
     return start.astimezone(UTC), end.astimezone(UTC)

@@ -115,8 +115,8 @@ def list_bookings(
             raise NotFound("shop not found", field="shop_id")
         today = platform.clock.now().astimezone(shop.zone).date()
         first = start or today
+        lower, _ = local_day_bounds(first, shop.zone)  # validates the range before any arithmetic
         last = end or first + timedelta(days=30)
-        lower, _ = local_day_bounds(first, shop.zone)
         _, upper = local_day_bounds(last, shop.zone)
         items = uow.bookings.between(
             shop.id, lower, upper, barber_id=barber_id, after=decode_cursor(cursor), limit=limit + 1

@@ -15,6 +15,8 @@ from barberpro.domain.schedules import ExceptionKind
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("must include a UTC offset, e.g. 2026-03-02T10:00:00-03:00")
+    if not 2000 <= value.year <= 2199:
+        raise ValueError("must be between the years 2000 and 2199")
     return value
 
 
