@@ -24,6 +24,7 @@ KIND = {"appointment": "Turno", "walk_in": "Sin turno", "block": "Bloqueo"}
 ROLES = {"owner": "Dueño/a", "manager": "Encargado/a", "barber": "Barbero/a"}
 EXCEPTION_KINDS = {"day_off": "Franco", "holiday": "Feriado / cerrado", "special_hours": "Horario especial"}
 
+STAFF_SLOT_TAKEN = "Ese horario está ocupado o fuera del horario de trabajo de ese barbero/a."
 FIELD_MESSAGES = {
     "customer.phone": "Revisá el teléfono: por ejemplo +54 9 11 2345-6789 o 011 15 2345-6789.",
     "customer.email": "Revisá el e-mail: por ejemplo nombre@correo.com.",

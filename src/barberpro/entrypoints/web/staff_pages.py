@@ -12,7 +12,7 @@ from barberpro.application import bookings as usecases
 from barberpro.application.staff_auth import login, revoke_token
 from barberpro.bootstrap import Platform
 from barberpro.domain.booking import ActorKind
-from barberpro.domain.errors import DomainError, InvalidValue, NotFound
+from barberpro.domain.errors import DomainError, InvalidValue, NotFound, SlotUnavailable
 from barberpro.domain.tenancy import Shop
 from barberpro.entrypoints.web import es_ar
 from barberpro.entrypoints.web.rendering import WebRoute, redirect, render
@@ -217,6 +217,9 @@ def walk_in(
                 customer=usecases.CustomerDetails(name=nombre, phone=telefono, email=email), kind="walk_in",
             ),
         )  # fmt: skip
+    except SlotUnavailable:
+        # Staff may book inside the notice period, so the customer-facing reason would mislead.
+        return agenda_page(request, platform, session, local, fecha, status=409, error=es_ar.STAFF_SLOT_TAKEN)
     except DomainError as exc:
         return agenda_page(request, platform, session, local, fecha, status=409, error=es_ar.error_message(exc))
     return redirect(f"/staff/agenda?local={local}&fecha={fecha.isoformat()}&aviso=sin-turno")
