@@ -26,3 +26,9 @@ class Settings(BaseSettings):
     secure_cookies: bool = False  # True behind HTTPS
     outbox_poll_seconds: float = 0.5
     rate_limit_enabled: bool = True
+    # API gateway (docs/gateway.md): tenant slug or host -> plan name ("standard", "pro").
+    rate_limit_plans: dict[str, str] = {}
+    load_shedding_enabled: bool = True
+    read_cache_enabled: bool = True
+    trusted_proxy_hops: int = 0  # X-Forwarded-For entries added by our own proxies
+    max_request_bytes: int = 64 * 1024

@@ -402,3 +402,18 @@ PAYMENT_TABLES = (
     "invoice_counters",
     "wsaa_tickets",
 )
+
+# --- API gateway: security events (migration 0004_security_events) ---------------------
+# Written through the platform path (cross-tenant, like the outbox relay); tenant_id is
+# empty for requests that named no tenant. Repeated events are aggregated per minute.
+security_events = Table(
+    "security_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("tenant_id", String(36), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("subject", String(80), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False, index=True),
+)

@@ -12,7 +12,8 @@ from starlette.responses import PlainTextResponse, Response
 
 from barberpro.bootstrap import Platform, build
 from barberpro.config import Settings
-from barberpro.entrypoints.http import problems
+from barberpro.entrypoints.http import problems, routes_payments
+from barberpro.entrypoints.http.gateway_setup import install_gateway
 from barberpro.entrypoints.http.logging_setup import configure_logging
 from barberpro.entrypoints.http.metrics import HttpMetrics
 from barberpro.entrypoints.http.middleware import GatewayMiddleware
@@ -22,8 +23,8 @@ from barberpro.entrypoints.http.routes_public import router as public_router
 from barberpro.entrypoints.http.routes_staff import router as staff_router
 from barberpro.entrypoints.http.tenancy import TenantResolver
 from barberpro.entrypoints.http.views import JSON
-
 from barberpro.entrypoints.web.router import router as web_router
+
 DESCRIPTION = """
 BarberPro's JSON API. Public reads and booking creation need no credentials (the tenant
 comes from the Host); staff endpoints take `Authorization: Bearer <token>` from
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         platform.directory, settings.base_domain, settings.default_tenant
     )
     problems.install(app)
+    install_gateway(app, platform, settings)  # inside GatewayMiddleware: refusals still logged
     app.add_middleware(GatewayMiddleware, metrics=metrics, hsts=settings.secure_cookies)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and database reachability")
@@ -95,5 +97,6 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(bookings_router)
     app.include_router(staff_router)
     app.include_router(auth_router)
-    return app
+    routes_payments.install(app, platform)
     app.include_router(web_router)
+    return app

@@ -1,0 +1,92 @@
+"""Redis key-value store: shared by every API replica.
+
+A rate decision is ONE round trip: a Lua script that reads the TAT, decides with the GCRA
+arithmetic of gcra.py and writes the new TAT, atomically inside Redis. The script uses
+Redis' own clock (TIME) so that replicas with skewed clocks still share one bucket.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from barberpro.adapters.kv.gcra import MICROS, RateDecision, RatePolicy
+
+GCRA_SCRIPT = """
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local peek = ARGV[4] == '1'
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if tat == nil or tat < now then tat = now end
+local new_tat = tat + interval * cost
+local allow_at = new_tat - tolerance
+if now < allow_at then
+  local remaining = math.max(0, math.floor((tolerance - (tat - now)) / interval))
+  return {0, remaining, allow_at - now, tat - now}
+end
+if not peek then
+  redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1)
+end
+return {1, math.floor((tolerance - (new_tat - now)) / interval), 0, new_tat - now}
+"""
+
+
+class RedisStore:
+    shared = True
+
+    def __init__(self, url: str, prefix: str = "bp:") -> None:
+        import redis
+        import redis.asyncio
+
+        self._url = url
+        self._prefix = prefix
+        self._sync = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self._async_module = redis.asyncio
+        self._async: Any = None
+        self._script: Any = None
+
+    def _k(self, key: str) -> str:
+        return self._prefix + key
+
+    def get(self, key: str) -> bytes | None:
+        value = self._sync.get(self._k(key))
+        return value if isinstance(value, bytes) else None
+
+    def set(self, key: str, value: bytes, ttl: float) -> None:
+        self._sync.set(self._k(key), value, px=max(1, int(ttl * 1000)))
+
+    def delete(self, key: str) -> None:
+        self._sync.delete(self._k(key))
+
+    def incr(self, key: str) -> int:
+        return int(self._sync.incr(self._k(key)))
+
+    async def rate_limit(
+        self, key: str, policy: RatePolicy, cost: int = 1, *, peek: bool = False
+    ) -> RateDecision:
+        if self._async is None:
+            # Created lazily on the serving event loop (an asyncio client is bound to its loop).
+            self._async = self._async_module.Redis.from_url(
+                self._url, socket_timeout=2.0, socket_connect_timeout=2.0
+            )
+            self._script = self._async.register_script(GCRA_SCRIPT)
+        allowed, remaining, retry_us, reset_us = await self._script(
+            keys=[self._k("rl:" + key)],
+            args=[policy.interval_us, policy.tolerance_us, cost, "1" if peek else "0"],
+        )
+        return RateDecision(bool(allowed), int(remaining), int(retry_us) / MICROS, int(reset_us) / MICROS)
+
+    def close(self) -> None:
+        self._sync.close()
+        self._async = None
+
+
+def open_store(redis_url: str | None) -> Any:
+    """The store the settings ask for: Redis when a URL is configured, else in-process."""
+    if redis_url:
+        return RedisStore(redis_url)
+    from barberpro.adapters.kv.memory import MemoryStore
+
+    return MemoryStore()

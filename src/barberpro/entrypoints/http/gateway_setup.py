@@ -1,0 +1,100 @@
+"""Wires the API gateway into the FastAPI app: store, read cache, guard, HTTP caching."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI
+
+from barberpro.adapters.kv.redis_store import open_store
+from barberpro.adapters.kv.store import KeyValueStore
+from barberpro.application.audit import record
+from barberpro.application.context import Context
+from barberpro.bootstrap import Platform
+from barberpro.config import Settings
+from barberpro.domain.booking import SYSTEM
+from barberpro.entrypoints.http.gateway_cache import invalidation_handler
+from barberpro.entrypoints.http.gateway_guard import GatewayGuard, GuardConfig
+from barberpro.entrypoints.http.gateway_http_cache import HttpCacheMiddleware
+from barberpro.ops.gateway.concurrency import GradientLimiter
+from barberpro.ops.gateway.policies import PolicyBook
+from barberpro.ops.gateway.read_cache import ReadCache
+from barberpro.ops.gateway.security_log import SecurityLog
+from barberpro.ops.gateway.threats import Detection
+
+
+def install_gateway(app: FastAPI, platform: Platform, settings: Settings) -> None:
+    """Call before GatewayMiddleware is added, so that it stays the outermost layer."""
+    existing = platform.extras.get("kv")
+    store: KeyValueStore = existing if existing is not None else open_store(settings.redis_url)  # type: ignore[assignment]
+    platform.extras["kv"] = store
+    resolver = app.state.tenant_resolver
+
+    def tenant_of(host: str) -> str:
+        tenant, _ = resolver.resolve(host)
+        return str(tenant.id) if tenant is not None else ""
+
+    security = SecurityLog(platform.database.write_engine, tenant_of)
+    app.state.security_log = security
+    on_write = None
+    if settings.read_cache_enabled:
+        cache = ReadCache(store if store.shared else None)
+        app.state.read_cache = cache
+        platform.bus.subscribe("*", invalidation_handler(cache))
+
+        def on_write(host: str) -> None:
+            tenant_id = tenant_of(host)
+            if tenant_id:
+                cache.invalidate(tenant_id)
+
+    def audit_booking_abuse(host: str, detection: Detection) -> None:
+        tenant_id = tenant_of(host)
+        if not tenant_id:
+            return
+        ctx = Context(tenant_id, SYSTEM, "gateway", platform.clock.now())
+        with platform.uow(tenant_id) as uow:
+            record(uow, ctx, action="BookingAbuseDetected", entity_type="client_address",
+                   entity_id=detection.subject[:36], after=dict(detection.detail))
+            uow.commit()
+
+    limiter = GradientLimiter()
+    app.state.concurrency_limiter = limiter
+    app.add_middleware(HttpCacheMiddleware)
+    app.add_middleware(
+        GatewayGuard,
+        store=store,
+        config=GuardConfig(
+            rate_limit_enabled=settings.rate_limit_enabled,
+            shedding_enabled=settings.load_shedding_enabled,
+            max_request_bytes=settings.max_request_bytes,
+            trusted_proxy_hops=settings.trusted_proxy_hops,
+            policies=PolicyBook(tenant_plans=dict(settings.rate_limit_plans)),
+        ),
+        limiter=limiter,
+        security=security,
+        on_booking_abuse=audit_booking_abuse,
+        on_write=on_write,
+    )
+
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        log = structlog.get_logger("barberpro.gateway")
+        if not settings.rate_limit_enabled:
+            log.warning("rate_limiting_disabled", reason="BARBERPRO_RATE_LIMIT_ENABLED=false")
+        if not settings.load_shedding_enabled:
+            log.warning("load_shedding_disabled", reason="BARBERPRO_LOAD_SHEDDING_ENABLED=false")
+        log.info("gateway", store="redis" if store.shared else "memory",
+                 read_cache=settings.read_cache_enabled)
+        security.start()
+        try:
+            async with inner(application) as state:
+                yield state
+        finally:
+            security.stop()
+
+    app.router.lifespan_context = lifespan
