@@ -12,7 +12,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from barberpro.bootstrap import Platform, build
 from barberpro.config import Settings
-from barberpro.entrypoints.http import problems, routes_payments
+from barberpro.entrypoints.http import problems
 from barberpro.entrypoints.http.gateway_setup import install_gateway
 from barberpro.entrypoints.http.logging_setup import configure_logging
 from barberpro.entrypoints.http.metrics import HttpMetrics
@@ -23,8 +23,8 @@ from barberpro.entrypoints.http.routes_public import router as public_router
 from barberpro.entrypoints.http.routes_staff import router as staff_router
 from barberpro.entrypoints.http.tenancy import TenantResolver
 from barberpro.entrypoints.http.views import JSON
-from barberpro.entrypoints.web.router import router as web_router
 
+from barberpro.entrypoints.web.router import router as web_router
 DESCRIPTION = """
 BarberPro's JSON API. Public reads and booking creation need no credentials (the tenant
 comes from the Host); staff endpoints take `Authorization: Bearer <token>` from
@@ -97,6 +97,5 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(bookings_router)
     app.include_router(staff_router)
     app.include_router(auth_router)
-    routes_payments.install(app, platform)
-    app.include_router(web_router)
     return app
+    app.include_router(web_router)
