@@ -1,0 +1,90 @@
+"""Staff and white-label in a real browser: log-in, agenda, theme changes, two tenants on one server."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from test_browser_customer import book_by_api
+
+from conftest import Site, accessibility_problems
+from platform_fixtures import PASSWORD
+
+HEADER_COLOUR = "getComputedStyle(document.querySelector('.brandbar')).backgroundColor"
+
+
+def log_in(page: Any, site: Site, email: str, password: str = PASSWORD) -> None:
+    page.goto(site.url("alpha", "/staff/agenda"))
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Contraseña").fill(password)
+    page.get_by_role("button", name="Ingresar").click()
+
+
+def test_staff_login_agenda_and_mark_completed(site: Site, desktop: Any) -> None:
+    booking = book_by_api(site, "2026-03-02T10:00:00-03:00", site.alpha.barber_ids[0])
+    site.platform.clock.advance(timedelta(hours=1, minutes=5))  # type: ignore[attr-defined]
+    log_in(desktop, site, site.alpha.owner_email)
+    desktop.get_by_role("heading", name="Agenda · alpha centro").wait_for()
+    assert desktop.locator(".column h2").all_inner_texts() == ["Barbero 1", "Barbero 2", "Barbero 3"]
+    assert accessibility_problems(desktop) == []
+    card = desktop.locator(f"[data-booking='{booking['id']}']")
+    assert "Otro Cliente" in card.inner_text() and "Confirmado" in card.inner_text()
+    card.get_by_role("button", name="Completado").click()
+    assert "Turno marcado como completado" in desktop.locator(".notice").inner_text()
+    assert "Completado" in desktop.locator(f"[data-booking='{booking['id']}'] .status").inner_text()
+    desktop.get_by_role("button", name="Salir").click()
+    desktop.get_by_role("heading", name="Acceso para el equipo").wait_for()
+    desktop.goto(site.url("alpha", "/staff/agenda"))
+    assert "/staff/ingresar" in desktop.url
+
+
+def test_lockout_is_explained(site: Site, desktop: Any) -> None:
+    for _ in range(5):
+        log_in(desktop, site, site.alpha.owner_email, "equivocada")
+    assert "bloqueada por seguridad" in desktop.get_by_role("alert").inner_text()
+
+
+def test_owner_changes_theme_and_public_page_shows_it(site: Site, desktop: Any) -> None:
+    log_in(desktop, site, site.alpha.owner_email)
+    desktop.get_by_role("link", name="Administración").click()
+    assert accessibility_problems(desktop) == []
+    desktop.get_by_label("Nombre del negocio").fill("Alpha Barber Club")
+    desktop.get_by_label("Color principal").fill("#5a1e6e")
+    desktop.get_by_label("Fondo").fill("#fffaf0")
+    desktop.get_by_role("button", name="Guardar marca").click()
+    assert "Cambios guardados" in desktop.locator(".notice").inner_text()
+    public = desktop.context.new_page()
+    public.goto(site.url("alpha"))
+    assert public.locator(".brand").inner_text() == "Alpha Barber Club"
+    assert public.evaluate(HEADER_COLOUR) == "rgb(90, 30, 110)"
+    assert public.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 250, 240)"
+    assert accessibility_problems(public) == []
+    # The other tenant on the same server keeps its own look.
+    public.goto(site.url("beta"))
+    assert public.locator(".brand").inner_text() == "Barbería Beta"
+    assert public.evaluate(HEADER_COLOUR) == "rgb(31, 58, 95)"
+
+
+def test_second_tenant_never_shows_the_first(site: Site, desktop: Any) -> None:
+    booking = book_by_api(site, "2026-03-02T12:00:00-03:00")
+    manage_path = "/reservas/" + booking["manage_url"].split("/reservas/", 1)[1]
+    desktop.goto(site.url("beta"))
+    text = desktop.locator("body").inner_text()
+    assert "Barbería Beta" in text and "Alpha" not in text and "alpha centro" not in text
+    desktop.goto(site.url("beta", manage_path))
+    assert desktop.get_by_role("heading", name="No encontrado").is_visible()
+    assert "Otro Cliente" not in desktop.locator("body").inner_text()
+    # And alpha's owner cannot use alpha's session on beta's address.
+    log_in(desktop, site, site.alpha.owner_email)
+    desktop.goto(site.url("beta", "/staff/agenda"))
+    assert "/staff/ingresar" in desktop.url
+
+
+def test_the_accessibility_check_catches_problems(desktop: Any) -> None:
+    desktop.set_content("<main><input id='x'><p style='color:#aaa;background:#fff'>gris claro</p>"
+                        "<label for='y'>Bien</label><input id='y'><img src='data:,'></main>")
+    problems = accessibility_problems(desktop)
+    assert any(p.startswith("field without label: input#x") for p in problems)
+    assert any(p.startswith("contrast") and "gris claro" in p for p in problems)
+    assert any(p.startswith("image without alt") for p in problems)
+    assert not any("input#y" in p for p in problems)
