@@ -129,7 +129,7 @@ def reference_score(n: int, windows: list[tuple[int, int]], scores: list[float],
         if cur is not None and i == cur[1]:
             prev_right, prev_width, cur = i, cur[1] - cur[0] + 1, None
     parts: dict[object, float] = {"fp": 0.0}
-    for s, _w, name in rows:
+    for _s, _w, name in rows:
         if name not in ("probationary", None):
             parts[name] = -prof.fn_weight
     for s, w, name in rows:

@@ -129,9 +129,13 @@ def evaluate(
             *cells,
             f"{ev['found']}/{ev['windows']}",
             f"{ev['false_alerts_per_metric_day']:.3f}",
-            f"{ev['delay_median_intervals']} / {ev['delay_p90_intervals']}",
+            f"{_fmt(ev['delay_median_intervals'])} / {_fmt(ev['delay_p90_intervals'])}",
         )
-    Console(stderr=True).print(table)
+    Console(stderr=True, width=160).print(table)
+
+
+def _fmt(x: object) -> str:
+    return "-" if x is None else f"{float(x):.1f}"  # type: ignore[arg-type]
 
 
 @app.command()
