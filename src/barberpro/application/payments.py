@@ -253,8 +253,9 @@ def _next_state(
             return paid, "underpaid", found.amount, f"underpaid-{found.id}"
         if booking.status is BookingStatus.PENDING_PAYMENT:
             return paid, "confirmed", zero, ""
-        # Paid after the hold expired and the slot was released: the money goes back.
-        return paid, "late", found.amount, f"late-{found.id}"
+        # Paid after the hold expired and the slot was released: the money goes back. Same key as a
+        # cancellation refund, so the two paths can never both pay out.
+        return paid, "late", found.amount, f"cancel-{booking.id}"
     if found.status in ("pending", "in_process", "authorized"):
         if local.status is not PaymentStatus.PENDING:
             return local, "unchanged", zero, ""
@@ -460,3 +461,15 @@ def settle_refund(
         reason=applied.outcome,
         provider_payment_id=target,
     )
+
+
+def process_notification(
+    uows: PaymentsUnitOfWorkFactory, ctx: Context, gateway: PaymentGateway, provider_payment_id: str
+) -> Applied:
+    """A verified notification named a payment: fetch it, apply it, give back what must go back."""
+    found = gateway.get_payment(provider_payment_id)
+    if found is None:
+        return Applied("ignored")
+    applied = apply_gateway_payment(uows(ctx.tenant_id), ctx, found)
+    settle_refund(uows, ctx, gateway, applied)
+    return applied

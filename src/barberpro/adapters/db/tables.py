@@ -329,7 +329,7 @@ tax_profiles = Table(
     Column("address", String(300), nullable=False),
     Column("iva_condition", String(30), nullable=False),  # monotributo | responsable_inscripto
     Column("point_of_sale", Integer, nullable=False),
-    Column("environment", String(10), nullable=False),  # homologacion | produccion
+    Column("environment", String(12), nullable=False),  # homologacion | produccion
     Column("gross_income_id", String(30), nullable=False),
     Column("activity_start", Date, nullable=False),
     Column("certificate_pem", Text, nullable=False),
@@ -384,7 +384,7 @@ wsaa_tickets = Table(
     metadata,
     Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
     Column("cuit", String(11), primary_key=True),
-    Column("environment", String(10), primary_key=True),
+    Column("environment", String(12), primary_key=True),
     Column("service", String(30), primary_key=True),
     Column("token", Text, nullable=False),
     Column("sign", Text, nullable=False),

@@ -17,18 +17,19 @@ from barberpro.adapters.payments.sql_repositories import (
     SqlRefundRepository,
     SqlWebhookReceiptRepository,
 )
+from barberpro.application import payment_ports as pp
 
 
 class SqlPaymentsUnitOfWork(SqlUnitOfWork):
     """Same connection, same transaction (and, on PostgreSQL, the same row-level security scope)."""
 
-    payment_settings: SqlPaymentSettingsRepository
-    payments: SqlPaymentRepository
-    refunds: SqlRefundRepository
-    webhook_receipts: SqlWebhookReceiptRepository
-    tax_profiles: SqlTaxProfileRepository
-    invoices: SqlInvoiceRepository
-    tickets: SqlTicketRepository
+    payment_settings: pp.PaymentSettingsRepository
+    payments: pp.PaymentRepository
+    refunds: pp.RefundRepository
+    webhook_receipts: pp.WebhookReceiptRepository
+    tax_profiles: pp.TaxProfileRepository
+    invoices: pp.InvoiceRepository
+    tickets: pp.TicketRepository
 
     def __enter__(self) -> SqlPaymentsUnitOfWork:
         super().__enter__()

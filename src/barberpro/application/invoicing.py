@@ -1,0 +1,398 @@
+"""Electronic invoices (AFIP/ARCA WSFEv1): drafting, numbering, authorising, recovering.
+
+Numbering is AFIP's rule: a voucher must be "last authorised + 1" for its point of sale and
+type. So numbering one (point of sale, type) is serialised by a lock held across the
+remote call, the number is written as SENDING before the call (a crash leaves evidence),
+and a lost answer is settled with FECompConsultar before any new number is used: an
+invoice AFIP authorised is recorded, never issued twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from stdnum.ar import cuit as stdnum_cuit
+from stdnum.ar import dni as stdnum_dni
+from stdnum.exceptions import ValidationError
+
+from barberpro.application.audit import record
+from barberpro.application.context import Context
+from barberpro.application.payment_ports import (
+    Authorization,
+    Invoice,
+    InvoiceStatus,
+    IvaCondition,
+    Message,
+    NumberingLock,
+    PaymentStatus,
+    PaymentsUnitOfWork,
+    PaymentsUnitOfWorkFactory,
+    TaxAuthority,
+    TaxAuthorityUnreachable,
+    TaxProfile,
+    VoucherRequest,
+)
+from barberpro.domain.errors import InvalidValue, NotFound, PolicyViolation
+from barberpro.domain.identifiers import new_id
+
+FACTURA_A, FACTURA_B, FACTURA_C = 1, 6, 11
+LETTER = {FACTURA_A: "A", FACTURA_B: "B", FACTURA_C: "C"}
+DOC_CUIT, DOC_DNI, DOC_NONE = 80, 96, 99
+# CondicionIVAReceptorId (RG 5616)
+RECEIVER_RI, RECEIVER_EXENTO, RECEIVER_CF, RECEIVER_MONOTRIBUTO = 1, 4, 5, 6
+VAT_RATE = Decimal("0.21")
+CENT = Decimal("0.01")
+# From this total on a consumidor final must be identified (RG 5700/2025: $ 10.000.000).
+IDENTIFY_FROM = Decimal("10000000.00")
+AR_ZONE = ZoneInfo("America/Argentina/Buenos_Aires")
+
+
+def valid_cuit(raw: str) -> str:
+    try:
+        return str(stdnum_cuit.validate(raw))
+    except ValidationError as error:
+        raise InvalidValue(f"invalid CUIT: {error}", field="cuit") from error
+
+
+def valid_dni(raw: str) -> str:
+    try:
+        return str(stdnum_dni.validate(raw))
+    except ValidationError as error:
+        raise InvalidValue(f"invalid DNI: {error}", field="dni") from error
+
+
+@dataclass(frozen=True)
+class Receiver:
+    doc_type: int = DOC_NONE
+    doc_number: str = "0"
+    iva_condition: int = RECEIVER_CF
+    name: str = "Consumidor Final"
+
+    @classmethod
+    def checked(cls, *, doc_type: int, doc_number: str, iva_condition: int, name: str) -> Receiver:
+        if doc_type == DOC_CUIT:
+            doc_number = valid_cuit(doc_number)
+        elif doc_type == DOC_DNI:
+            doc_number = valid_dni(doc_number)
+        elif doc_type == DOC_NONE:
+            doc_number = "0"
+            if iva_condition != RECEIVER_CF:
+                raise InvalidValue("an unidentified receiver can only be consumidor final", field="doc_type")
+        else:
+            raise InvalidValue("doc_type must be 80 (CUIT), 96 (DNI) or 99 (none)", field="doc_type")
+        if iva_condition not in (RECEIVER_RI, RECEIVER_EXENTO, RECEIVER_CF, RECEIVER_MONOTRIBUTO):
+            raise InvalidValue("iva_condition must be 1, 4, 5 or 6", field="iva_condition")
+        if iva_condition in (RECEIVER_RI, RECEIVER_MONOTRIBUTO) and doc_type != DOC_CUIT:
+            raise InvalidValue("a responsable inscripto or monotributista is identified by CUIT", field="doc_type")
+        return cls(doc_type, doc_number, iva_condition, name.strip()[:200] or "Consumidor Final")
+
+
+def voucher_type(issuer: IvaCondition, receiver: Receiver) -> int:
+    """Monotributo issues C; a responsable inscripto issues A to RI/monotributo (with CUIT), else B."""
+    if issuer is IvaCondition.MONOTRIBUTO:
+        return FACTURA_C
+    if receiver.iva_condition in (RECEIVER_RI, RECEIVER_MONOTRIBUTO):
+        return FACTURA_A
+    return FACTURA_B
+
+
+def split_amounts(total: Decimal, kind: int) -> tuple[Decimal, Decimal]:
+    """(net, VAT) for a VAT-included total: C carries no VAT detail; A and B at 21 %."""
+    total = total.quantize(CENT)
+    if kind == FACTURA_C:
+        return total, Decimal("0.00")
+    net = (total / (1 + VAT_RATE)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return net, total - net
+
+
+def _local_day(ctx: Context) -> date:
+    return ctx.now.astimezone(AR_ZONE).date()
+
+
+def configure_tax_profile(uow: PaymentsUnitOfWork, ctx: Context, profile: TaxProfile) -> TaxProfile:
+    profile = replace(profile, cuit=valid_cuit(profile.cuit))
+    if not 1 <= profile.point_of_sale <= 99998:
+        raise InvalidValue("point_of_sale must be from 1 to 99998", field="point_of_sale")
+    if profile.environment not in ("homologacion", "produccion"):
+        raise InvalidValue("environment must be homologacion or produccion", field="environment")
+    with uow:
+        before = uow.tax_profiles.get()
+        uow.tax_profiles.put(profile)
+        record(
+            uow,
+            ctx,
+            action="TaxProfileChanged",
+            entity_type="tenant",
+            entity_id=ctx.tenant_id,
+            before=before,
+            after=replace(profile, certificate_pem="(certificate)"),
+        )
+        uow.commit()
+    return profile
+
+
+def draft_invoice(uow: PaymentsUnitOfWork, ctx: Context, booking_id: str, receiver: Receiver | None = None) -> Invoice:
+    """The booking's invoice (one per booking), for what was actually paid, or the price if paid at the shop."""
+    with uow:
+        existing = uow.invoices.for_booking(booking_id)
+        if existing is not None:
+            return existing
+        profile = uow.tax_profiles.get()
+        if profile is None:
+            raise PolicyViolation("this business has no AFIP tax profile yet", field="tax_profile")
+        booking = uow.bookings.get(booking_id)
+        if booking is None or booking.service_id is None:
+            raise NotFound("booking not found", field="booking_id")
+        payment = uow.payments.for_booking(booking_id)
+        if payment is not None and payment.status is PaymentStatus.APPROVED:
+            total = payment.paid_amount - payment.refunded_amount
+        else:
+            total = booking.price
+        if total <= 0:
+            raise PolicyViolation("nothing to invoice", field="booking_id")
+        if receiver is None:
+            customer = uow.customers.get(booking.customer_id) if booking.customer_id else None
+            if customer is not None and customer.dni:
+                receiver = Receiver(DOC_DNI, customer.dni, RECEIVER_CF, customer.name)
+            else:
+                receiver = Receiver()
+        if receiver.doc_type == DOC_NONE and total >= IDENTIFY_FROM:
+            raise PolicyViolation("from $ 10.000.000 the customer must be identified (DNI or CUIT)", field="doc_type")
+        kind = voucher_type(profile.iva_condition, receiver)
+        net, vat = split_amounts(total, kind)
+        service = uow.services.get(booking.service_id)
+        shop = uow.shops.get(booking.shop_id)
+        service_day = booking.start.astimezone(shop.zone if shop else AR_ZONE).date()
+        invoice = Invoice(
+            id=new_id(),
+            tenant_id=ctx.tenant_id,
+            booking_id=booking.id,
+            payment_id=payment.id if payment else None,
+            cuit=profile.cuit,
+            point_of_sale=profile.point_of_sale,
+            voucher_type=kind,
+            status=InvoiceStatus.DRAFT,
+            issue_date=_local_day(ctx),
+            service_from=service_day,
+            service_to=service_day,
+            doc_type=receiver.doc_type,
+            doc_number=receiver.doc_number,
+            receiver_iva_condition=receiver.iva_condition,
+            receiver_name=receiver.name,
+            description=(service.name if service else "Servicio de barbería")[:300],
+            total=total.quantize(CENT),
+            net=net,
+            vat=vat,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+        )
+        uow.invoices.add(invoice)
+        stored = uow.invoices.for_booking(booking_id)
+        if stored is not None and stored.id == invoice.id:
+            record(uow, ctx, action="InvoiceDrafted", entity_type="invoice", entity_id=invoice.id, after=invoice)
+        uow.commit()
+        return stored or invoice
+
+
+def _request(invoice: Invoice, number: int, today: date) -> VoucherRequest:
+    return VoucherRequest(
+        point_of_sale=invoice.point_of_sale,
+        voucher_type=invoice.voucher_type,
+        number=number,
+        issue_date=today,
+        service_from=invoice.service_from,
+        service_to=invoice.service_to,
+        payment_due=max(today, invoice.service_to),
+        doc_type=invoice.doc_type,
+        doc_number=invoice.doc_number,
+        receiver_iva_condition=invoice.receiver_iva_condition,
+        total=invoice.total,
+        net=invoice.net,
+        vat=invoice.vat,
+    )
+
+
+def _messages(items: tuple[Message, ...]) -> list[dict[str, Any]]:
+    return [{"code": m.code, "text": m.text} for m in items]
+
+
+def _save(uows: PaymentsUnitOfWorkFactory, ctx: Context, before: Invoice, after: Invoice, action: str) -> Invoice:
+    with uows(ctx.tenant_id) as uow:
+        uow.invoices.update(after)
+        if after.status is InvoiceStatus.AUTHORIZED and after.number is not None:
+            last = uow.invoices.counter(after.point_of_sale, after.voucher_type)
+            uow.invoices.set_counter(after.point_of_sale, after.voucher_type, max(last, after.number))
+        record(uow, ctx, action=action, entity_type="invoice", entity_id=after.id, before=before, after=after)
+        uow.commit()
+    return after
+
+
+def _settle_lost(uows: PaymentsUnitOfWorkFactory, ctx: Context, authority: TaxAuthority, invoice: Invoice) -> Invoice:
+    """An invoice left SENDING: ask AFIP whether that number was authorised for it."""
+    assert invoice.number is not None
+    found = authority.lookup(invoice.point_of_sale, invoice.voucher_type, invoice.number)
+    if (
+        found is not None
+        and found.total == invoice.total
+        and found.doc_number.lstrip("0") == invoice.doc_number.lstrip("0")
+    ):
+        done = replace(
+            invoice,
+            status=InvoiceStatus.AUTHORIZED,
+            cae=found.cae,
+            cae_due=found.cae_due,
+            issue_date=found.issue_date,
+            updated_at=ctx.now,
+        )
+        return _save(uows, ctx, invoice, done, "InvoiceAuthorized")
+    # AFIP never saw it (or the number went to another voucher): release the number, draft again.
+    return _save(
+        uows,
+        ctx,
+        invoice,
+        replace(invoice, status=InvoiceStatus.DRAFT, number=None, updated_at=ctx.now),
+        "InvoiceNumberReleased",
+    )
+
+
+def issue_invoice(
+    uows: PaymentsUnitOfWorkFactory,
+    ctx: Context,
+    authority: TaxAuthority,
+    lock: NumberingLock,
+    invoice_id: str,
+) -> Invoice:
+    with uows(ctx.tenant_id, write=False) as uow:
+        invoice = uow.invoices.get(invoice_id)
+    if invoice is None:
+        raise NotFound("invoice not found", field="invoice_id")
+    if invoice.status is InvoiceStatus.AUTHORIZED:
+        return invoice
+    with lock.hold(f"wsfe:{invoice.cuit}:{invoice.point_of_sale}:{invoice.voucher_type}"):
+        with uows(ctx.tenant_id, write=False) as uow:
+            in_flight = uow.invoices.in_flight(invoice.point_of_sale, invoice.voucher_type)
+        for lost in in_flight:
+            _settle_lost(uows, ctx, authority, lost)
+        with uows(ctx.tenant_id, write=False) as uow:
+            current = uow.invoices.get(invoice_id)
+        assert current is not None
+        if current.status is InvoiceStatus.AUTHORIZED:
+            return current
+        number = authority.last_authorized(current.point_of_sale, current.voucher_type) + 1
+        today = _local_day(ctx)
+        request = _request(current, number, today)
+        sending = replace(
+            current,
+            status=InvoiceStatus.SENDING,
+            number=number,
+            issue_date=today,
+            attempts=current.attempts + 1,
+            updated_at=ctx.now,
+            errors=[],
+            observations=[],
+        )
+        _save(uows, ctx, current, sending, "InvoiceSent")
+        try:
+            answer: Authorization = authority.authorize(request)
+        except TaxAuthorityUnreachable:
+            try:
+                return _settle_lost(uows, ctx, authority, sending)
+            except TaxAuthorityUnreachable:
+                return sending  # still unknown: the next run settles it before numbering anything
+        if answer.approved:
+            done = replace(
+                sending,
+                status=InvoiceStatus.AUTHORIZED,
+                cae=answer.cae,
+                cae_due=answer.cae_due,
+                observations=_messages(answer.observations),
+                updated_at=ctx.now,
+            )
+            return _save(uows, ctx, sending, done, "InvoiceAuthorized")
+        rejected = replace(
+            sending,
+            status=InvoiceStatus.REJECTED,
+            number=None,
+            observations=_messages(answer.observations),
+            errors=_messages(answer.errors),
+            updated_at=ctx.now,
+        )
+        return _save(uows, ctx, sending, rejected, "InvoiceRejected")
+
+
+def retry_rejected(uow: PaymentsUnitOfWork, ctx: Context, invoice_id: str, receiver: Receiver | None) -> Invoice:
+    """Staff corrected what AFIP objected to: back to draft (optionally with another receiver)."""
+    with uow:
+        invoice = uow.invoices.get(invoice_id)
+        if invoice is None:
+            raise NotFound("invoice not found", field="invoice_id")
+        if invoice.status is not InvoiceStatus.REJECTED:
+            raise PolicyViolation(f"a {invoice.status.value} invoice cannot be retried", field="invoice_id")
+        profile = uow.tax_profiles.get()
+        if receiver is not None and profile is not None:
+            kind = voucher_type(profile.iva_condition, receiver)
+            net, vat = split_amounts(invoice.total, kind)
+            invoice_next = replace(
+                invoice,
+                voucher_type=kind,
+                net=net,
+                vat=vat,
+                doc_type=receiver.doc_type,
+                doc_number=receiver.doc_number,
+                receiver_iva_condition=receiver.iva_condition,
+                receiver_name=receiver.name,
+            )
+        else:
+            invoice_next = invoice
+        draft = replace(invoice_next, status=InvoiceStatus.DRAFT, updated_at=ctx.now)
+        uow.invoices.update(draft)
+        record(
+            uow, ctx, action="InvoiceRetried", entity_type="invoice", entity_id=invoice.id, before=invoice, after=draft
+        )
+        uow.commit()
+        return draft
+
+
+def qr_payload(invoice: Invoice) -> dict[str, Any]:
+    """The JSON that AFIP's invoice QR carries (RG 4892), version 1."""
+    if invoice.cae is None or invoice.number is None:
+        raise PolicyViolation("only an authorised invoice has a QR code", field="invoice_id")
+    return {
+        "ver": 1,
+        "fecha": invoice.issue_date.isoformat(),
+        "cuit": int(invoice.cuit),
+        "ptoVta": invoice.point_of_sale,
+        "tipoCmp": invoice.voucher_type,
+        "nroCmp": invoice.number,
+        "importe": float(invoice.total),
+        "moneda": "PES",
+        "ctz": 1,
+        "tipoDocRec": invoice.doc_type,
+        "nroDocRec": int(invoice.doc_number or 0),
+        "tipoCodAut": "E",
+        "codAut": int(invoice.cae),
+    }
+
+
+def invoice_booking(
+    uows: PaymentsUnitOfWorkFactory,
+    ctx: Context,
+    authority_for: Callable[[TaxProfile], TaxAuthority],
+    lock: NumberingLock,
+    booking_id: str,
+    receiver: Receiver | None = None,
+) -> Invoice | None:
+    """Draft and issue the booking's invoice; None when the business has no tax profile."""
+    with uows(ctx.tenant_id, write=False) as uow:
+        profile = uow.tax_profiles.get()
+    if profile is None:
+        return None
+    draft = draft_invoice(uows(ctx.tenant_id), ctx, booking_id, receiver)
+    if draft.status is InvoiceStatus.REJECTED:
+        return draft  # staff decide (retry_rejected) after reading AFIP's observations
+    return issue_invoice(uows, ctx, authority_for(profile), lock, draft.id)
