@@ -17,8 +17,8 @@ from barberpro.domain.booking import SYSTEM, Actor, ActorKind, Booking, BookingS
 from barberpro.domain.customers import Customer
 from barberpro.domain.identifiers import new_id
 from barberpro.domain.schedules import ExceptionKind, WorkingDay
-from barberpro.domain.slots import BarberWeek, available_slots
-from barberpro.domain.tenancy import BookingPolicy, Service
+from barberpro.domain.slots import BarberWeek, BusyInterval, available_slots
+from barberpro.domain.tenancy import Barber, BookingPolicy, Service
 
 DEMO_PASSWORD = "barberpro-demo-2026"  # noqa: S105 - published demo credentials, local only
 
@@ -217,16 +217,12 @@ def seed_tenant(platform: Platform, plan: TenantPlan, rng: random.Random, now: d
             uow(tenant_id),
             ctx,
             shop_id=shop.id,
-            day=date(today.year, 12, 24)
-            if date(today.year, 12, 24) > today
-            else date(today.year + 1, 12, 24),
+            day=date(today.year, 12, 24) if date(today.year, 12, 24) > today else date(today.year + 1, 12, 24),
             kind=ExceptionKind.SPECIAL_HOURS,
             intervals=((time(9), time(14)),),
             note="Nochebuena: horario reducido",
         )
-        count += _seed_bookings(
-            platform, ctx, shop.id, barbers, services, plan.bookings_per_barber_day, rng, now
-        )
+        count += _seed_bookings(platform, ctx, shop.id, barbers, services, plan.bookings_per_barber_day, rng, now)
         create_staff_user(
             uow(tenant_id),
             ctx,
@@ -250,8 +246,8 @@ def _seed_bookings(
     platform: Platform,
     ctx: Context,
     shop_id: str,
-    barbers: list,
-    services: list[Service],  # type: ignore[type-arg]
+    barbers: list[Barber],
+    services: list[Service],
     per_day: int,
     rng: random.Random,
     now: datetime,
@@ -264,7 +260,7 @@ def _seed_bookings(
         weeks = uow.schedules.weeks([b.id for b in barbers])
         open_policy = BookingPolicy(min_notice=timedelta(0), horizon=timedelta(days=400))
         today = now.astimezone(shop.zone).date()
-        busy: list = []  # type: ignore[type-arg]
+        busy: list[BusyInterval] = []
         customers: list[Customer] = []
         for _ in range(40):
             name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
@@ -328,8 +324,6 @@ def _seed_bookings(
                     )
                     uow.bookings.add(booking)
                     if status is not BookingStatus.CANCELLED:
-                        from barberpro.domain.slots import BusyInterval
-
                         busy.append(BusyInterval(barber.id, start, booking.blocks_until))
                     record(
                         uow,
