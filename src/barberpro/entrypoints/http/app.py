@@ -12,7 +12,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from barberpro.bootstrap import Platform, build
 from barberpro.config import Settings
-from barberpro.entrypoints.http import problems
+from barberpro.entrypoints.http import problems, routes_payments
 from barberpro.entrypoints.http.gateway_setup import install_gateway
 from barberpro.entrypoints.http.logging_setup import configure_logging
 from barberpro.entrypoints.http.metrics import HttpMetrics
@@ -97,5 +97,6 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(bookings_router)
     app.include_router(staff_router)
     app.include_router(auth_router)
+    routes_payments.install(app, platform)
     return app
     app.include_router(web_router)
