@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
     # API gateway (docs/gateway.md): tenant slug or host -> plan name ("standard", "pro").
     rate_limit_plans: dict[str, str] = {}
+    rate_limit_policies: dict[str, str] = {}  # policy name -> "LIMIT/SECONDS[/BURST]" override
     load_shedding_enabled: bool = True
     read_cache_enabled: bool = True
     trusted_proxy_hops: int = 0  # X-Forwarded-For entries added by our own proxies

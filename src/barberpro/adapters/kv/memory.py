@@ -24,7 +24,6 @@ class MemoryStore:
         self._clock_us = clock_us
         self._max_keys = max_keys
         self._values: dict[str, tuple[bytes, float]] = {}
-        self._counters: dict[str, int] = {}
         self._tats: dict[str, int] = {}
         self._counter_lock = threading.Lock()  # incr is called from worker threads
 
@@ -46,9 +45,10 @@ class MemoryStore:
         self._values.pop(key, None)
 
     def incr(self, key: str) -> int:
+        # Same key space as get/set, as in Redis: a counter reads back as its decimal bytes.
         with self._counter_lock:
-            value = self._counters.get(key, 0) + 1
-            self._counters[key] = value
+            value = int(self.get(key) or b"0") + 1
+            self._values[key] = (str(value).encode(), float("inf"))
             return value
 
     def rate_limit_now(self, key: str, policy: RatePolicy, cost: int = 1, *, peek: bool = False) -> RateDecision:

@@ -200,15 +200,17 @@ class GatewayGuard:
         received = 0
         status = 500
         unsafe = req.method not in ("GET", "HEAD", "OPTIONS")
+        too_large = False
         limit = self.config.max_request_bytes
 
         async def receive_wrapper() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 chunk = message.get("body", b"")
                 received += len(chunk)
                 if received > limit:
+                    too_large = True
                     raise _BodyTooLarge
                 if req.route_class is RouteClass.LOGIN:
                     login_email.append(chunk)
@@ -216,6 +218,15 @@ class GatewayGuard:
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status, started_response
+            if too_large:
+                # The framework turned our exception into its own error answer: replace it.
+                if message["type"] == "http.response.start" and not started_response:
+                    started_response = True
+                    status = 413
+                    self._count(req, "oversized_request")
+                    await refuse(413, "payload-too-large", "Request too large",
+                                 f"request bodies are limited to {limit} bytes", [])
+                return
             if message["type"] == "http.response.start":
                 started_response = True
                 status = message["status"]
@@ -230,8 +241,8 @@ class GatewayGuard:
         try:
             await self.app(scope, receive_wrapper, send_wrapper)
         except _BodyTooLarge:
-            self._count(req, "oversized_request")
             if not started_response:
+                self._count(req, "oversized_request")
                 await refuse(413, "payload-too-large", "Request too large",
                              f"request bodies are limited to {limit} bytes", [])
             status = 413

@@ -60,15 +60,43 @@ PLANS: dict[str, dict[RouteClass, ClassPolicies]] = {
 }
 
 
+def parse_policy(name: str, spec: str) -> RatePolicy:
+    """"100/60" (100 per 60 s) or "100/60/20" (with a burst of 20)."""
+    parts = [p.strip() for p in spec.split("/")]
+    if len(parts) not in (2, 3):
+        raise ValueError(f"rate policy {name!r}: expected LIMIT/SECONDS[/BURST], got {spec!r}")
+    burst = int(parts[2]) if len(parts) == 3 else None
+    return RatePolicy(name, int(parts[0]), float(parts[1]), burst)
+
+
+def _override(policy: RatePolicy | None, overrides: dict[str, RatePolicy]) -> RatePolicy | None:
+    return overrides.get(policy.name, policy) if policy is not None else None
+
+
 @dataclass
 class PolicyBook:
     tenant_plans: dict[str, str] = field(default_factory=dict)  # tenant slug or host -> plan
     plans: dict[str, dict[RouteClass, ClassPolicies]] = field(default_factory=lambda: dict(PLANS))
+    overrides: dict[str, str] = field(default_factory=dict)  # policy name -> "LIMIT/SECONDS[/BURST]"
+
+    def __post_init__(self) -> None:
+        if not self.overrides:
+            return
+        parsed = {name: parse_policy(name, spec) for name, spec in self.overrides.items()}
+        self.plans = {
+            plan: {
+                cls: ClassPolicies(_override(p.per_ip, parsed), _override(p.per_tenant, parsed),
+                                   _override(p.per_token, parsed))
+                for cls, p in classes.items()
+            }
+            for plan, classes in self.plans.items()
+        }
 
     def for_request(self, tenant_key: str, route_class: RouteClass) -> ClassPolicies | None:
         if route_class is RouteClass.OPS:
             return None
-        plan = self.plans.get(self.tenant_plans.get(tenant_key, "standard"), self.plans["standard"])
+        name = self.tenant_plans.get(tenant_key) or self.tenant_plans.get(tenant_key.split(".", 1)[0], "standard")
+        plan = self.plans.get(name, self.plans["standard"])
         return plan.get(route_class)
 
 

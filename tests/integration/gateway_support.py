@@ -1,0 +1,40 @@
+"""Helpers for the gateway tests: an app with the gateway's limits switched on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from barberpro.bootstrap import Platform
+from barberpro.entrypoints.http.app import create_app
+from platform_fixtures import TenantFixture
+
+
+@contextmanager
+def gateway_client(platform: Platform, **overrides: Any) -> Iterator[TestClient]:
+    platform.settings = platform.settings.model_copy(update={"rate_limit_enabled": True, **overrides})
+    app = create_app(platform=platform)
+    with TestClient(app, base_url="http://alpha.example.com", raise_server_exceptions=False) as client:
+        yield client
+
+
+def booking_body(t: TenantFixture, start: str, index: int, barber: int = 0) -> dict[str, Any]:
+    return {
+        "shop_id": t.shop_id,
+        "service_id": t.service_id,
+        "barber_id": t.barber_ids[barber],
+        "start": start,
+        "customer": {"name": f"Cliente {index}", "phone": f"+54 9 11 4{index:03d}-{index:04d}",
+                     "email": f"c{index}@example.com"},
+    }
+
+
+def availability(client: TestClient, t: TenantFixture, day: str = "2026-03-03", **headers: str) -> Any:
+    response = client.get(f"/api/v1/shops/{t.shop_id}/availability",
+                          params={"service_id": t.service_id, "date": day, "barber_id": t.barber_ids[0]},
+                          headers=headers)
+    assert response.status_code == 200, response.text
+    return response
