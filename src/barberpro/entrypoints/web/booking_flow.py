@@ -36,17 +36,25 @@ class ShopCatalogue:
     reviews: tuple[int, float | None]
 
 
-def _catalogue(platform: Platform, tenant: Tenant, shop_id: str | None = None) -> list[ShopCatalogue]:
+def _catalogue(
+    platform: Platform, tenant: Tenant, shop_id: str | None = None, *, with_reviews: bool = True
+) -> list[ShopCatalogue]:
     with platform.uow(tenant.id, write=False) as uow:
-        shops = [s for s in uow.shops.list() if s.active and (shop_id is None or s.id == shop_id)]
+        if shop_id is None:
+            shops = uow.shops.list()
+        else:
+            one = uow.shops.get(shop_id)
+            shops = [one] if one is not None else []
         return [
             ShopCatalogue(
                 shop,
                 [s for s in uow.services.list(shop.id) if s.active],
                 [b for b in uow.barbers.list(shop.id) if b.active],
-                uow.reviews.summary(shop.id),
+                # Only the shop page shows ratings: the booking steps skip that aggregate query.
+                uow.reviews.summary(shop.id) if with_reviews else (0, None),
             )
             for shop in shops
+            if shop.active
         ]
 
 
@@ -90,7 +98,7 @@ def step_values(
     prefill: dict[str, str],
 ) -> dict[str, Any]:
     """Everything the booking template needs for whichever step the query string reaches."""
-    shops = _catalogue(platform, tenant, shop_id)
+    shops = _catalogue(platform, tenant, shop_id, with_reviews=False)
     if not shops:
         raise NotFound("shop not found")
     entry = shops[0]
@@ -151,7 +159,7 @@ def booking_step(
     parcial: Annotated[bool, Query()] = False,
 ) -> Response:
     if local is None:
-        shops = _catalogue(platform, tenant)
+        shops = _catalogue(platform, tenant, with_reviews=False)
         if len(shops) != 1:
             return redirect("/")
         local = shops[0].shop.id
