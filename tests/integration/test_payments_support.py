@@ -13,7 +13,7 @@ from pathlib import Path
 
 from stdnum.ar import cuit as stdnum_cuit
 
-from barberpro.adapters.invoicing.certificates import TestAuthority, certificate_request, key_pem, new_key
+from barberpro.adapters.invoicing.certificates import DevAuthority, certificate_request, key_pem, new_key
 from barberpro.adapters.invoicing.fake_afip.service import FakeAfip
 from barberpro.adapters.payments.fake_mercadopago import FakeMercadoPago
 from barberpro.adapters.payments.services import PaymentEnvironment, PaymentServices
@@ -29,8 +29,8 @@ CUIT = "2012345678" + str(stdnum_cuit.calc_check_digit("2012345678"))
 
 
 @cache
-def test_ca() -> TestAuthority:
-    return TestAuthority.create(T0 - timedelta(days=30))
+def dev_ca() -> DevAuthority:
+    return DevAuthority.create(T0 - timedelta(days=30))
 
 
 @cache
@@ -61,7 +61,7 @@ def payment_world(
     with_tax_profile: bool = True,
 ) -> PaymentWorld:
     mp = FakeMercadoPago(now=platform.clock.now())
-    afip = FakeAfip(test_ca().certificate, clock=platform.clock.now)
+    afip = FakeAfip(dev_ca().certificate, clock=platform.clock.now)
     services = PaymentServices(
         platform.database,
         str(tmp_path),
@@ -89,7 +89,7 @@ def payment_world(
 
         key = serialization.load_pem_private_key(taxpayer_key(), password=None)
         csr = certificate_request(key, cuit=CUIT, organization="Barbería Alpha SRL", alias="barberpro")  # type: ignore[arg-type]
-        certificate = test_ca().issue(csr, T0 - timedelta(days=1))
+        certificate = dev_ca().issue(csr, T0 - timedelta(days=1))
         invoicing.configure_tax_profile(
             services.uows(tenant.tenant_id),
             world.owner(),

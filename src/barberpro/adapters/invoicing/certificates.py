@@ -48,14 +48,14 @@ def cuit_of(certificate: x509.Certificate) -> str | None:
 
 
 @dataclass(frozen=True)
-class TestAuthority:
+class DevAuthority:
     """A certificate authority for development and tests (the fake AFIP trusts only it)."""
 
     key: rsa.RSAPrivateKey
     certificate: x509.Certificate
 
     @classmethod
-    def create(cls, now: datetime, name: str = "BarberPro test AFIP CA") -> TestAuthority:
+    def create(cls, now: datetime, name: str = "BarberPro test AFIP CA") -> DevAuthority:
         key = new_key()
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
         certificate = (
@@ -72,7 +72,7 @@ class TestAuthority:
         return cls(key, certificate)
 
     @classmethod
-    def load(cls, key_data: bytes, certificate_data: bytes) -> TestAuthority:
+    def load(cls, key_data: bytes, certificate_data: bytes) -> DevAuthority:
         key = serialization.load_pem_private_key(key_data, password=None)
         assert isinstance(key, rsa.RSAPrivateKey)
         return cls(key, x509.load_pem_x509_certificate(certificate_data))
