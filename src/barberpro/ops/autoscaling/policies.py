@@ -151,11 +151,16 @@ def recent_level_forecaster(window: int = 15) -> Forecaster:
 class PredictivePolicy:
     """Provision the forecast's upper quantile for the moment new replicas are ready.
 
-    The forecaster gives the expected demand; the quantile comes from the policy's
-    own record of how far real demand has exceeded past forecasts at the same lead
-    (a multiplicative, so scale-free, headroom: the (1 - quantile_share *
-    violation_target) quantile of actual/forecast over the calibration window).
-    With too short a record the policy provisions `fallback_headroom` x forecast.
+    The forecaster gives the expected demand f. The policy keeps its own record of
+    how far real demand y has strayed from past forecasts at the same lead, as
+    z = (y - f) / (f^b * ref^(1 - b)), where ref is the mean demand of the day
+    before the forecast. b = 1 is purely multiplicative noise, b = 0.5 is
+    Poisson-like noise (relatively larger at low demand); either way z does not
+    change when the whole trace is scaled, so neither does the policy. It
+    provisions f + q * f^b * ref^(1 - b), with q the (1 - quantile_share x
+    violation_target) quantile of z over the calibration window (a week), times
+    `headroom_scale` (the knob a Pareto sweep turns). With too short a record it
+    provisions `fallback_headroom` x f.
     """
 
     def __init__(
@@ -163,25 +168,25 @@ class PredictivePolicy:
         ctx: ScalingContext,
         forecaster: Forecaster | None = None,
         *,
-        quantile_share: float = 0.5,
+        quantile_share: float = 1.0,
+        noise_exponent: float = 0.5,
         calibration_days: float = 7.0,
         fallback_headroom: float = 2.0,
-        max_headroom: float = 6.0,
         headroom_scale: float = 1.0,
     ) -> None:
         self.name = "predictive"
         self.ctx = ctx
         self.forecaster = forecaster or recent_level_forecaster()
         self.quantile = 1.0 - quantile_share * ctx.violation_target
+        self.beta = noise_exponent
         self.window = max(64, round(calibration_days * ctx.steps_per_day))
         self.fallback_headroom = fallback_headroom
-        self.max_headroom = max_headroom
         self.headroom_scale = headroom_scale
-        # Forecasts made for future steps, by step index, and realised ratios.
-        self._pending: dict[int, float] = {}
-        self._ratios: deque[float] = deque(maxlen=self.window)
+        # Forecasts made for future steps: step index -> (forecast, noise scale).
+        self._pending: dict[int, tuple[float, float]] = {}
+        self._scores: deque[float] = deque(maxlen=self.window)
         self._seen = 0
-        self._headroom = fallback_headroom
+        self._q = 0.0
         self._dirty = True
 
     @property
@@ -195,38 +200,52 @@ class PredictivePolicy:
             self._observe(history[:t])
             self._record_forecast(history[:t])
 
+    def _noise_scale(self, history: np.ndarray, forecast: float) -> float:
+        ref = float(np.mean(history[-self.ctx.steps_per_day :])) if len(history) else 0.0
+        # A floor in capacity units: below a few percent of a replica, noise is irrelevant.
+        floor = 0.05 * self.ctx.capacity_per_step
+        f, ref = max(forecast, floor), max(ref, floor)
+        return float(f**self.beta * ref ** (1.0 - self.beta))
+
     def _observe(self, history: np.ndarray) -> None:
         # Score every forecast whose target step has now been seen.
-        floor = 0.05 * self.ctx.capacity_per_step  # tiny demands are served by the minimum anyway
         for step in range(self._seen, len(history)):
-            predicted = self._pending.pop(step, None)
-            if predicted is not None:
-                actual = max(0.0, float(history[step]))
-                self._ratios.append((actual + floor) / (max(predicted, 0.0) + floor))
+            pending = self._pending.pop(step, None)
+            if pending is not None:
+                predicted, scale = pending
+                self._scores.append((max(0.0, float(history[step])) - predicted) / scale)
                 self._dirty = True
         self._seen = len(history)
 
     def _record_forecast(self, history: np.ndarray) -> np.ndarray:
         path = np.asarray(self.forecaster(history, self.lead + 1), dtype=float)
         path = np.asarray(np.nan_to_num(np.maximum(path, 0.0)), dtype=float)
-        self._pending[len(history) + self.lead] = float(path[-1])
+        target = float(path[-1])
+        self._pending[len(history) + self.lead] = (target, self._noise_scale(history, target))
         return path
 
-    def headroom(self) -> float:
-        if self._dirty:
-            if len(self._ratios) >= 50:
-                q = float(np.quantile(np.fromiter(self._ratios, float), self.quantile, method="higher"))
-                self._headroom = min(self.max_headroom, max(1.0, q))
-            else:
-                self._headroom = self.fallback_headroom
+    def calibrated(self) -> bool:
+        return len(self._scores) >= 50
+
+    def quantile_score(self) -> float:
+        if self._dirty and self.calibrated():
+            scores = np.fromiter(self._scores, float)
+            self._q = max(0.0, float(np.quantile(scores, self.quantile, method="higher")))
             self._dirty = False
-        return self._headroom * self.headroom_scale
+        return self._q
+
+    def upper_demand(self, history: np.ndarray, forecast: float) -> float:
+        """The demand to provision for, given the point forecast."""
+        if not self.calibrated():
+            return forecast * self.fallback_headroom * self.headroom_scale
+        margin = self.quantile_score() * self._noise_scale(history, forecast)
+        return forecast + margin * self.headroom_scale
 
     def decide(self, history: np.ndarray, state: ReplicaState) -> int:
         self._observe(history)
         path = self._record_forecast(history)
         # Removal is immediate, so cover the whole lead, not only its last step.
-        return self.ctx.replicas_for(float(path.max()) * self.headroom())
+        return self.ctx.replicas_for(self.upper_demand(history, float(path.max())))
 
 
 class HybridPolicy:

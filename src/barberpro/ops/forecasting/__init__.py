@@ -1,0 +1,30 @@
+"""Forecasting request load: models behind one interface, and their rolling-origin evaluation.
+
+    from barberpro.ops.forecasting import make_model
+    model = make_model("default").fit(history, step_minutes=1.0)
+    forecast = model.predict(history, horizon=15)      # .mean and .quantiles[q]
+
+Models: `seasonal_naive_day`, `seasonal_naive_week`, `daily_profile` (the
+default), `autoets`, `mstl` (statsforecast), `prophet_lstm` (optional extra
+`[hybrid]`). For the autoscaler, `DailyProfileForecaster(step_minutes)` is a
+plain `(history, horizon) -> forecast` callable that needs no fit.
+"""
+
+from __future__ import annotations
+
+from barberpro.ops.forecasting.base import DEFAULT_QUANTILES, PROVISIONING_QUANTILE, Forecast, ForecastModel
+from barberpro.ops.forecasting.profile import DailyProfileForecaster, DailyProfileModel
+from barberpro.ops.forecasting.registry import DEFAULT_MODEL, MODELS, hybrid_available, make_model
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "DEFAULT_QUANTILES",
+    "MODELS",
+    "PROVISIONING_QUANTILE",
+    "DailyProfileForecaster",
+    "DailyProfileModel",
+    "Forecast",
+    "ForecastModel",
+    "hybrid_available",
+    "make_model",
+]
