@@ -38,3 +38,27 @@ def availability(client: TestClient, t: TenantFixture, day: str = "2026-03-03", 
                           headers=headers)
     assert response.status_code == 200, response.text
     return response
+
+
+def redis_url() -> str:
+    """BARBERPRO_TEST_REDIS_URL, reachable; skips (or fails in CI) otherwise."""
+    import os
+
+    import pytest
+
+    def service_unavailable(name: str, reason: str) -> None:  # the pattern of tests/conftest.py
+        if os.environ.get("BARBERPRO_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{name} is required in this run (BARBERPRO_REQUIRE_SERVICES=1) but {reason}")
+        pytest.skip(f"{name} not available: {reason}")
+
+    url = os.environ.get("BARBERPRO_TEST_REDIS_URL")
+    if not url:
+        service_unavailable("Redis", "BARBERPRO_TEST_REDIS_URL is not set")
+    assert url is not None
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        service_unavailable("Redis", f"cannot connect to {url}: {exc}")
+    return url

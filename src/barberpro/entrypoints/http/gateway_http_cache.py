@@ -57,7 +57,7 @@ class HttpCacheMiddleware:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        headers = {k: v.decode("latin-1") for k, v in scope["headers"]}
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         credentials = "authorization" in headers or "bp_session=" in headers.get("cookie", "")
         path = scope["path"]
         start: dict[str, Any] | None = None
