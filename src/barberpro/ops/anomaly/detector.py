@@ -48,14 +48,15 @@ class DetectorConfig:
     vol_slow: float = 0.01
     season_period: float = 86_400.0  # seconds: one day
     season_slots: int = 48
-    season_alpha: float = 0.6  # weight of one day's values in a slot's profile
+    season_alpha: float = 0.5  # weight of one day's values in a slot's profile
     season_vol: float = 0.05
     mean_alpha: float = 0.01  # running mean each envelope relaxes towards
     relax: float = 0.0001  # per point, fraction of the envelope that relaxes to that mean
     margin: float = 1.0  # typical steps of a view discounted from a break-out
     step_alpha: float = 0.01  # EWMA weight of each view's typical step |v_t - v_(t-1)|
     min_width: float = 0.03  # envelope width floor, as a fraction of the raw value's envelope
-    weights: tuple[float, ...] = (2.0, 1.5, 1.0, 1.0, 1.0, 1.0)
+    weights: tuple[float, ...] = (2.0, 1.5, 1.0, 0.5, 0.5, 1.0)
+    agreement: float = 0.25  # weight of the other views' break-outs added to the largest one
     score_scale: float = 0.03  # raw break-out that maps to score 0.5
     refractory: int = 150  # points for the recent peak to decay to zero
     damping: float = 0.0  # factor for scores inside a refractory period
@@ -151,12 +152,16 @@ class StreamingDetector:
             None if resid is None else self.resid_vol,
         )
         raw = 0.0
+        total = 0.0
         for j, v in enumerate(views):
             if v is None:
                 continue
             e = self._break_out(j, v) * c.weights[j]
+            total += e
             if e > raw:
                 raw = e
+        # Break-outs seen by several views at once are stronger evidence than one view alone.
+        raw += c.agreement * (total - raw)
         score = raw / (raw + c.score_scale)
         if self.n <= c.warmup:
             score = 0.0
