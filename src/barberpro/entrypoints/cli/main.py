@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from barberpro.entrypoints.cli import anomaly, autoscale, autoscale_actuators, forecast, platform
-from barberpro.entrypoints.cli import audit_trail
+from barberpro.entrypoints.cli import anomaly, audit_trail, autoscale, autoscale_actuators, forecast, platform, recovery
 
 app = typer.Typer(
     name="barberpro",
@@ -25,6 +24,7 @@ app.add_typer(forecast.app, name="forecast")
 autoscale_actuators.register(autoscale.app)
 app.add_typer(autoscale.app, name="autoscale")
 app.add_typer(audit_trail.app, name="audit")
+recovery.register(app)
 
 
 def main() -> None:
