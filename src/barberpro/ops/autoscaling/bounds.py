@@ -52,9 +52,7 @@ def centred_rate(demand: np.ndarray, step_minutes: float, window_minutes: float 
     return rate
 
 
-def clairvoyant_policy(
-    test_demand: np.ndarray, ctx: ScalingContext, offset: int, headroom: float
-) -> SchedulePolicy:
+def clairvoyant_policy(test_demand: np.ndarray, ctx: ScalingContext, offset: int, headroom: float) -> SchedulePolicy:
     rate = centred_rate(test_demand, ctx.step_minutes)
     need = replicas_needed(rate * (1.0 + headroom), ctx)
     schedule = _lead_schedule(need, ctx.cold_start_steps)
@@ -67,9 +65,7 @@ class ClairvoyantBound:
     result: SimulationResult
 
 
-def clairvoyant_bound(
-    demand: np.ndarray, ctx: ScalingContext, start: int, violation_share: float
-) -> ClairvoyantBound:
+def clairvoyant_bound(demand: np.ndarray, ctx: ScalingContext, start: int, violation_share: float) -> ClairvoyantBound:
     """Smallest headroom h (to 0.5 % by bisection) whose clairvoyant-rate run meets `violation_share`."""
     test = np.asarray(demand[start:], dtype=float)
 

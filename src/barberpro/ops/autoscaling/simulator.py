@@ -113,7 +113,5 @@ def simulate(
                 replicas.pop()
         provisioned[i] = len(replicas)
         ready[i] = bisect_right(replicas, t)
-    summary = summarise(
-        policy.name, demand[start:], provisioned, ready, ctx.capacity_per_step, ctx.step_minutes
-    )
+    summary = summarise(policy.name, demand[start:], provisioned, ready, ctx.capacity_per_step, ctx.step_minutes)
     return SimulationResult(demand[start:], provisioned, ready, ctx.capacity_per_step, summary)

@@ -104,9 +104,7 @@ class ProphetLstmModel:
                 optimiser.step()
         return net
 
-    def predict(
-        self, history: np.ndarray, horizon: int, quantiles: tuple[float, ...] = DEFAULT_QUANTILES
-    ) -> Forecast:
+    def predict(self, history: np.ndarray, horizon: int, quantiles: tuple[float, ...] = DEFAULT_QUANTILES) -> Forecast:
         import torch
 
         if self.net is None:

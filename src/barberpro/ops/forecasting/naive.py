@@ -36,8 +36,6 @@ class SeasonalNaive:
         self.intervals.fit(self._point, np.asarray(y, float), period, period)
         return self
 
-    def predict(
-        self, history: np.ndarray, horizon: int, quantiles: tuple[float, ...] = DEFAULT_QUANTILES
-    ) -> Forecast:
+    def predict(self, history: np.ndarray, horizon: int, quantiles: tuple[float, ...] = DEFAULT_QUANTILES) -> Forecast:
         mean = self._point(np.asarray(history, float), horizon)
         return Forecast(mean, self.intervals.apply(mean, quantiles))

@@ -98,9 +98,7 @@ class DailyProfileModel:
         self.intervals.fit(self.point, np.asarray(y, float), self.point.period, self.point.period)
         return self
 
-    def predict(
-        self, history: np.ndarray, horizon: int, quantiles: tuple[float, ...] = DEFAULT_QUANTILES
-    ) -> Forecast:
+    def predict(self, history: np.ndarray, horizon: int, quantiles: tuple[float, ...] = DEFAULT_QUANTILES) -> Forecast:
         if self.point is None:
             raise RuntimeError("fit the model first")
         mean = self.point(np.asarray(history, float), horizon)

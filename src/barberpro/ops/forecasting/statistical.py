@@ -56,9 +56,7 @@ class AutoEtsModel:
             self.model = AutoETS(season_length=season).fit(np.asarray(y[-self.window :], float))
         return self
 
-    def predict(
-        self, history: np.ndarray, horizon: int, quantiles: tuple[float, ...] = DEFAULT_QUANTILES
-    ) -> Forecast:
+    def predict(self, history: np.ndarray, horizon: int, quantiles: tuple[float, ...] = DEFAULT_QUANTILES) -> Forecast:
         if self.model is None:
             raise RuntimeError("fit the model first")
         with warnings.catch_warnings():
@@ -110,9 +108,7 @@ class MstlModel:
         cycle = len(self.seasonal_tail)
         return np.asarray(self.seasonal_tail[steps_after_fit % cycle], float)
 
-    def predict(
-        self, history: np.ndarray, horizon: int, quantiles: tuple[float, ...] = DEFAULT_QUANTILES
-    ) -> Forecast:
+    def predict(self, history: np.ndarray, horizon: int, quantiles: tuple[float, ...] = DEFAULT_QUANTILES) -> Forecast:
         if self.trend_model is None:
             raise RuntimeError("fit the model first")
         history = np.asarray(history, float)

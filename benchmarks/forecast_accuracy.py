@@ -1,0 +1,63 @@
+"""Forecast accuracy on the dev traces: every model beside the seasonal naive baseline, same run.
+
+Rolling origin, refit daily on an expanding window over the test span (last 7
+days; ELB: last 4), horizons 15 minutes (origins hourly) and 24 hours (origins
+daily). Prints JSON: per trace and model MASE (primary), WAPE, sMAPE, pinball
+at the provisioning quantile, 80/95 % coverage, fit + predict seconds; then the
+default model's MASE against seasonal naive's and its speed against the
+Prophet + LSTM hybrid.
+
+    .venv/bin/python benchmarks/forecast_accuracy.py [--data-dir ../shared/data/traffic] [--models a,b]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TRACES = {
+    "nasa_http_1995_1min.csv": 7.0,
+    "nab_elb_request_count_5min.csv": 4.0,
+    "nab_nyc_taxi_30min.csv": 7.0,
+}
+
+
+def main() -> None:
+    from barberpro.ops.autoscaling.traces import load_trace
+    from barberpro.ops.forecasting import DEFAULT_MODEL, MODELS, hybrid_available, make_model
+    from barberpro.ops.forecasting.evaluation import EvaluationSpec, rolling_origin
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir", default=str(ROOT / "../shared/data/traffic"))
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--traces", default=",".join(TRACES))
+    args = parser.parse_args()
+    models = [m for m in args.models.split(",") if m != "prophet_lstm" or hybrid_available()]
+    report: dict[str, object] = {"default_model": DEFAULT_MODEL, "traces": {}}
+    for trace_file in args.traces.split(","):
+        trace = load_trace(Path(args.data_dir) / trace_file)
+        spec = EvaluationSpec(test_days=TRACES.get(trace_file, 7.0))
+        per_model: dict[str, dict[str, object]] = {}
+        for name in models:
+            print(f"{trace.name}: {name}", file=sys.stderr, flush=True)
+            per_model[name] = rolling_origin(lambda n=name: make_model(n), trace.values, trace.step_minutes, spec)
+        summary: dict[str, object] = {}
+        base, ours = per_model.get("seasonal_naive_day"), per_model.get(DEFAULT_MODEL)
+        if base and ours:
+            for key in (k for k in ours if k.startswith("h") and k.endswith("_steps")):
+                summary[f"{key}_mase_default"] = ours[key]["mase"]  # type: ignore[index]
+                summary[f"{key}_mase_seasonal_naive_day"] = base[key]["mase"]  # type: ignore[index]
+                summary[f"{key}_default_beats_naive"] = ours[key]["mase"] < base[key]["mase"]  # type: ignore[index]
+        hybrid = per_model.get("prophet_lstm")
+        if hybrid and ours:
+            summary["speedup_vs_prophet_lstm"] = hybrid["fit_predict_seconds"] / ours["fit_predict_seconds"]  # type: ignore[operator]
+        report["traces"][trace.name] = {"models": per_model, "summary": summary}  # type: ignore[index]
+        print(json.dumps({trace.name: summary}), file=sys.stderr, flush=True)
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
