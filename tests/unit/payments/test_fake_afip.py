@@ -100,3 +100,19 @@ def test_wrong_credentials_are_refused(wsfe: tuple[FakeAfip, WsfeClient]) -> Non
     )
     with pytest.raises(WsfeError, match="600"):
         client.last_authorized(3, 11)
+
+
+def test_the_fake_is_served_over_http_for_development(parts: tuple[DevAuthority, bytes, bytes]) -> None:
+    from starlette.testclient import TestClient
+
+    from barberpro.adapters.invoicing.fake_afip.asgi import create_app
+    from barberpro.adapters.invoicing.fake_afip.service import WSFE_PATH
+    from barberpro.adapters.invoicing.wsfe import FE_NS
+
+    with TestClient(create_app(FakeAfip(parts[0].certificate, clock=lambda: NOW))) as http:
+        answer = http.post(
+            WSFE_PATH,
+            content=soap.envelope("<ar:FEDummy/>", {"ar": FE_NS}),
+            headers={"SOAPAction": f'"{FE_NS}FEDummy"'},
+        )
+    assert answer.status_code == 200 and soap.text(soap.parse(answer.content), "AppServer") == "OK"
