@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
 from barberpro.application import bookings as usecases
-from barberpro.application.availability import find_availability
+from barberpro.application.booking_views import availability_view
 from barberpro.application.manage_tokens import issue_manage_token
 from barberpro.bootstrap import Platform
 from barberpro.domain.errors import DomainError, InvalidValue, NotFound, SlotUnavailable
@@ -98,44 +98,47 @@ def step_values(
     prefill: dict[str, str],
 ) -> dict[str, Any]:
     """Everything the booking template needs for whichever step the query string reaches."""
+    values: dict[str, Any] = {"barber_param": barber, "prefill": prefill}
+    if shop_id is not None and service_id is not None and barber is not None and start is None:
+        # Step 3, the busiest page: one transaction for the catalogue rows and the free times.
+        view = availability_view(
+            platform.uow(tenant.id, write=False),
+            shop_id=shop_id,
+            service_id=service_id,
+            barber_id=None if barber == ANY_BARBER else barber,
+            day=day,
+            now_utc=platform.clock.now(),
+        )
+        zone = view.shop.zone
+        return {
+            **values,
+            "step": 3,
+            "entry": ShopCatalogue(view.shop, [view.service], view.barbers, (0, None)),
+            "service": view.service,
+            "barber": next((b for b in view.barbers if b.id == barber), None),
+            "days": _days(view.today, view.shop),
+            "day": view.day,
+            "slots": [(s.start.isoformat(), es_ar.local_time(s.start, zone)) for s in view.slots],
+        }
     shops = _catalogue(platform, tenant, shop_id, with_reviews=False)
     if not shops:
         raise NotFound("shop not found")
     entry = shops[0]
     service = _pick(entry.services, service_id)
     chosen_barber = None if barber in (None, ANY_BARBER) else _pick(entry.barbers, barber)
-    zone = entry.shop.zone
-    today = platform.clock.now().astimezone(zone).date()
-    values: dict[str, Any] = {
-        "entry": entry,
-        "service": service,
-        "barber_param": barber,
-        "barber": chosen_barber,
-        "prefill": prefill,
-        "step": 1,
-    }
+    values.update(entry=entry, service=service, barber=chosen_barber, step=1)
     if service is None:
         return values
     values["step"] = 2
-    if barber is None:
-        return values
-    values["step"] = 3
-    chosen_day = day if day is not None and day >= today else today
-    values["days"] = _days(today, entry.shop)
-    values["day"] = chosen_day
-    if start is None:
-        slots = find_availability(
-            platform.uow(tenant.id, write=False),
-            shop_id=entry.shop.id,
-            service_id=service.id,
-            day=chosen_day,
-            barber_id=chosen_barber.id if chosen_barber else None,
-            now_utc=platform.clock.now(),
-        )
-        values["slots"] = [(s.start.isoformat(), es_ar.local_time(s.start, zone)) for s in slots]
+    if barber is None or start is None:
         return values
     moment = parse_start(start)
-    values.update(step=4, start=start, when=es_ar.local_when(moment, zone), idempotency=secrets.token_hex(16))
+    values.update(
+        step=4,
+        start=start,
+        when=es_ar.local_when(moment, entry.shop.zone),
+        idempotency=secrets.token_hex(16),
+    )
     return values
 
 
