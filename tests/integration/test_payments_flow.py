@@ -242,3 +242,44 @@ def test_shops_without_prepayment_confirm_at_once(
     created = client.post("/api/v1/payments/checkout", json=body(alpha))
     assert created.status_code == 201 and created.json()["status"] == "confirmed"
     assert created.json()["payment"] is None
+
+
+def test_walk_ins_never_wait_and_payments_are_tenant_scoped(
+    client: TestClient, platform: Platform, alpha: TenantFixture, beta: TenantFixture, tmp_path
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from barberpro.application.bookings import BookAppointment, CustomerDetails, book_appointment
+
+    world = payment_world(platform, alpha, tmp_path, with_tax_profile=False)
+    cmd = BookAppointment(
+        alpha.shop_id,
+        alpha.service_id,
+        alpha.barber_ids[1],
+        datetime(2026, 3, 2, 9, 30, tzinfo=ZoneInfo("America/Argentina/Buenos_Aires")),
+        CustomerDetails("Juan", "+54 9 11 3333-4444", "juan@example.com"),
+        kind="walk_in",
+    )
+    walk_in = book_appointment(
+        platform.uow(alpha.tenant_id), world.owner(), cmd, prepayment=world.services.prepayment
+    ).booking
+    assert walk_in.status.value == "confirmed"
+    booking = client.post("/api/v1/payments/checkout", json=body(alpha)).json()
+    assert booking["status"] == "pending_payment"
+    with world.services.uows(beta.tenant_id, write=False) as uow:
+        assert uow.payments.for_booking(booking["id"]) is None
+    # A notification for alpha's payment sent to beta's address is not beta's business.
+    paid = world.mp.pay(booking["id"])
+    ts = str(int(platform.clock.now().timestamp()))
+    answer = client.post(
+        f"/api/v1/payments/webhooks/mercadopago?data.id={paid}&type=payment",
+        headers={
+            "host": "beta.example.com",
+            "x-request-id": "r-b",
+            "x-signature": signature_header(WEBHOOK_SECRET, paid, "r-b", ts),
+        },
+    )
+    assert answer.status_code == 200
+    owner = staff_headers(client, alpha.owner_email)
+    assert client.get(f"/api/v1/bookings/{booking['id']}", headers=owner).json()["status"] == "pending_payment"

@@ -139,7 +139,7 @@ def checkout(
     body: BookingIn,
     platform: PlatformDep,
     caller: CallerDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> JSON:
     svc = services(platform)
     ctx = context(request, platform, caller)
