@@ -16,7 +16,6 @@ from barberpro.application import bookings as usecases
 from barberpro.application.context import Context
 from barberpro.bootstrap import Platform
 from barberpro.domain.booking import Actor, ActorKind
-from barberpro.entrypoints.http.app import create_app
 from platform_fixtures import TenantFixture, make_platform
 
 SLOT = "2026-03-03T10:00:00-03:00"
