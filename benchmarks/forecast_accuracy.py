@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +44,7 @@ def main() -> None:
         per_model: dict[str, dict[str, object]] = {}
         for name in models:
             print(f"{trace.name}: {name}", file=sys.stderr, flush=True)
-            per_model[name] = rolling_origin(lambda n=name: make_model(n), trace.values, trace.step_minutes, spec)
+            per_model[name] = rolling_origin(partial(make_model, name), trace.values, trace.step_minutes, spec)
         summary: dict[str, object] = {}
         base, ours = per_model.get("seasonal_naive_day"), per_model.get(DEFAULT_MODEL)
         if base and ours:

@@ -174,6 +174,7 @@ def pareto(
     policies: Annotated[str, typer.Option(help="Comma-separated.")] = "static,hpa,predictive,hybrid,clairvoyant",
 ) -> None:
     """Sweep each policy's knob; chart replica-hours against steps over capacity; print the points."""
+    from rich.console import Console
     from rich.progress import Progress
 
     from barberpro.ops.autoscaling import load_config
@@ -182,7 +183,8 @@ def pareto(
     cfg = load_config(config)
     data = load_trace(trace)
     start = split_start(data, test_days)
-    with Progress() as progress:
+    # Progress goes to stderr so stdout stays pure JSON.
+    with Progress(console=Console(stderr=True)) as progress:
         points = sweep(data, cfg, start, tuple(policies.split(",")), progress)
         oracle = run_policy(data, "oracle", cfg, start).summary
         default = run_policy(data, "default", cfg, start).summary
