@@ -206,3 +206,38 @@ def test_synchronous_acknowledgements_are_in_the_backup(tmp_path: Path) -> None:
     restored = {row[0] for row in content(tmp_path / "restored.db")}
     assert set(acknowledged) <= restored and len(acknowledged) == 160
     shipper.stop()
+
+
+def test_a_full_restore_continues_the_same_chain(tmp_path: Path) -> None:
+    source, app = make_source(tmp_path)
+    location = DirectoryLocation(tmp_path / "backup")
+    shipper = WalShipper(source, location, KEY)
+    shipper.tick()
+    write(app, 0, 30)
+    shipper.tick()
+    restored = tmp_path / "restored.db"
+    restore(location, KEY, restored)
+    # The restored server ships into the same location without a new snapshot.
+    again = WalShipper(restored, location, KEY)
+    assert again.resume_after_restore()
+    again.tick()
+    connection = app_connection(restored)
+    write(connection, 100, 20)
+    again.tick()
+    assert len(generations(location)) == 1
+    restore(location, KEY, tmp_path / "second.db")
+    assert content(tmp_path / "second.db") == content(restored)
+    assert len(content(restored)) == 50
+
+
+def test_a_point_in_time_restore_starts_a_new_generation(tmp_path: Path) -> None:
+    source, app = make_source(tmp_path)
+    location = DirectoryLocation(tmp_path / "backup")
+    shipper = WalShipper(source, location, KEY)
+    shipper.tick()
+    write(app, 0, 3)
+    shipper.tick()
+    restored = tmp_path / "restored.db"
+    restore(location, KEY, restored, at=datetime.now(UTC))
+    again = WalShipper(restored, location, KEY)
+    assert not again.resume_after_restore()

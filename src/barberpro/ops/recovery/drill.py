@@ -47,6 +47,7 @@ class DrillRun:
     detection_s: float
     restore_s: float
     start_s: float
+    first_booking_s: float  # from the restored server's first healthy answer to its first ack
     rto_s: float
     segments_applied: int
     load_seconds: float
@@ -150,27 +151,28 @@ class HealthProbe(threading.Thread):
 
 
 def _compare(restored: Path, acks: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int, int]:
+    """Lost acknowledged bookings, mismatched ones, and drill bookings restored without an ack."""
     connection = sqlite3.connect(restored)
     try:
         rows = {r[0]: r for r in connection.execute(
-            "SELECT id, barber_id, shop_id, status, created_at FROM bookings WHERE customer_id IS NOT NULL")}
+            "SELECT b.id, b.barber_id, b.shop_id, b.status FROM bookings b JOIN customers c "
+            "ON c.id = b.customer_id WHERE c.name = 'Cliente Simulacro'")}
     finally:
         connection.close()
     lost, mismatched = [], 0
-    acked_ids = set()
     for ack in acks:
-        acked_ids.add(ack["id"])
         row = rows.get(ack["id"])
         if row is None:
             lost.append(ack)
         elif (row[1], row[2], row[3]) != (ack["barber_id"], ack["shop_id"], ack["status"]):
             mismatched += 1
-    return lost, mismatched, 0 if not rows else len(set(rows) - acked_ids)
+    return lost, mismatched, len(set(rows) - {a["id"] for a in acks})
 
 
 def run_once(base_db: Path, workdir: Path, env: dict[str, str], *, mode: str, load_seconds: float,
              clients: int, slots: list[Slot], run_number: int) -> DrillRun:
     run_dir = workdir / f"run-{run_number:03d}"
+    shutil.rmtree(run_dir, ignore_errors=True)
     primary, backup, restored_dir = run_dir / "primary", run_dir / "backup", run_dir / "restored"
     for directory in (primary, backup, restored_dir):
         directory.mkdir(parents=True, exist_ok=True)
@@ -198,8 +200,9 @@ def run_once(base_db: Path, workdir: Path, env: dict[str, str], *, mode: str, lo
     restored_at = time.monotonic()
     again = ServerProcess({**common, "BARBERPRO_DATABASE_URL": f"sqlite:///{restored_dir / 'barberpro.db'}",
                            "BARBERPRO_VAR_DIR": str(restored_dir),
-                           "BARBERPRO_BACKUP_TO": str(run_dir / "backup-after")}, run_dir / "restored.log")
+                           "BARBERPRO_BACKUP_TO": str(backup)}, run_dir / "restored.log")
     again.start()
+    ready = again.wait_ready()
     serving = first_booking(again.base, spare)
     again.stop()
     acks.close()
@@ -210,6 +213,7 @@ def run_once(base_db: Path, workdir: Path, env: dict[str, str], *, mode: str, lo
         loss_window_s=round(max(0.0, killed - oldest_lost), 3), restored_unacknowledged=unacked,
         mismatched=mismatched, detection_s=round(detected - killed, 3),
         restore_s=round(restored_at - detected, 3), start_s=round(serving - restored_at, 3),
+        first_booking_s=round(serving - ready, 3),
         rto_s=round(serving - killed, 3), segments_applied=report.segments, load_seconds=load_seconds,
         refused=load.refused,
     )

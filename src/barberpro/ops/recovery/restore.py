@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -9,8 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from barberpro.ops.recovery.chain import BrokenChain, generations, read_chain
+from barberpro.ops.recovery.chain import BrokenChain, generations, pack, read_chain
 from barberpro.ops.recovery.locations import BackupLocation
+from barberpro.ops.recovery.sealing import digest
 from barberpro.ops.recovery.wal import apply_records
 
 
@@ -60,24 +62,51 @@ def restore(
     partial.unlink(missing_ok=True)
     segments = transactions = 0
     last_shipped: str | None = None
+    tail: dict[str, object] = {}
     try:
         pieces = read_chain(location, key, chosen, until=at)
         snapshot = next(pieces)
         page_size = int(snapshot.meta["page_size"])
         with partial.open("wb") as handle:
             handle.write(snapshot.body)
+        tail = {"index": -1, "sha256": digest(pack(snapshot.meta, snapshot.body))}
         for piece in pieces:
             transactions += apply_records(partial, piece.body, page_size)
             segments += 1
             last_shipped = piece.meta["shipped_at"]
+            tail = {"index": piece.meta["index"], "sha256": digest(pack(piece.meta, piece.body))}
         integrity = check_integrity(partial, full=full_check)
         if integrity != "ok":
             raise BrokenChain(f"the restored database fails its integrity check: {integrity}")
         os.replace(partial, target)
+        if at is None and generation is None:
+            write_resume_marker(target, chosen, int(str(tail["index"])) + 1, str(tail["sha256"]))
     finally:
         partial.unlink(missing_ok=True)
     return RestoreReport(str(target), chosen, segments, transactions, last_shipped, integrity,
                          round(time.monotonic() - started, 3))
+
+
+def resume_marker_path(database: Path) -> Path:
+    return database.with_name(database.name + ".backup-chain.json")
+
+
+def file_fingerprint(database: Path) -> dict[str, int]:
+    """Size and SQLite's file change counter: enough to tell the restored file was not touched."""
+    with database.open("rb") as handle:
+        header = handle.read(100)
+    return {"size": database.stat().st_size, "change_counter": int.from_bytes(header[24:28], "big")}
+
+
+def write_resume_marker(database: Path, generation: str, next_index: int, previous_sha256: str) -> None:
+    """Lets the next shipper on this file continue the same chain instead of a new snapshot.
+
+    Only a restore to the end of the latest chain writes it: after a point-in-time restore
+    the chain has later segments of another timeline, so a new generation must start.
+    """
+    marker = {"generation": generation, "next_index": next_index, "previous_sha256": previous_sha256,
+              **file_fingerprint(database)}
+    resume_marker_path(database).write_text(json.dumps(marker))
 
 
 def check_integrity(path: Path, *, full: bool = False) -> str:

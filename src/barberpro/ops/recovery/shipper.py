@@ -13,6 +13,7 @@ has finished, so the caller's committed transaction is in the backup location.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -193,8 +194,32 @@ class WalShipper:
         self.stats.commits += frames.commits
         return frames.commits
 
+    def resume_after_restore(self) -> bool:
+        """Continue the chain a full restore left off (see restore.write_resume_marker)."""
+        from barberpro.ops.recovery.restore import file_fingerprint, resume_marker_path
+
+        marker_path = resume_marker_path(self.database)
+        if not marker_path.exists():
+            return False
+        marker = json.loads(marker_path.read_text())
+        marker_path.unlink()
+        header = wal.read_header(self.wal_path)
+        fingerprint = file_fingerprint(self.database)
+        if header is not None or any(marker[k] != v for k, v in fingerprint.items()):
+            return False  # the file changed since the restore: a snapshot is the safe start
+        self.stats.generation = marker["generation"]
+        self._index = int(marker["next_index"])
+        self._previous = marker["previous_sha256"]
+        self._salts, self._restart_expected = None, True
+        self._snapshot_at = time.monotonic()
+        with self.database.open("rb") as handle:
+            size = int.from_bytes(handle.read(18)[16:18], "big")
+        self._page_size = 65536 if size == 1 else size
+        return True
+
     # -- the background loop and synchronous acknowledgement ---------------------------------
     def start(self) -> None:
+        self.resume_after_restore()
         self.tick()  # the first generation exists before we report ready
         self._thread = threading.Thread(target=self._run, name="wal-shipper", daemon=True)
         self._thread.start()
