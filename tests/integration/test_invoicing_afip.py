@@ -210,3 +210,16 @@ def test_wsaa_refuses_a_certificate_from_another_authority(world: PaymentWorld, 
     )
     with pytest.raises(WsaaError, match=r"cms\.sign\.invalid"):
         client.ticket()
+
+
+def test_another_system_numbering_on_the_point_of_sale_is_caught_up(world: PaymentWorld) -> None:
+    first, second = confirmed_bookings(world, 2)
+    assert issue(world, first).number == 1  # type: ignore[union-attr]
+    s = world.services
+    draft = invoicing.draft_invoice(s.uows(world.tenant.tenant_id), world.owner(), second)
+    # Another invoicing program of the same business issues number 2 on our point of sale.
+    outsider = s.tax_authority(_profile(world))
+    assert outsider.authorize(invoicing._request(draft, 2, draft.issue_date)).approved
+    ours = issue(world, second)
+    assert ours is not None and ours.status is InvoiceStatus.AUTHORIZED and ours.number == 3
+    assert [v.number for v in world.afip.vouchers[(CUIT, 3, 11)]] == [1, 2, 3]

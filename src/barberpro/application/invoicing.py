@@ -260,12 +260,42 @@ def _settle_lost(uows: PaymentsUnitOfWorkFactory, ctx: Context, authority: TaxAu
     )
 
 
+OUT_OF_SEQUENCE = 10016
+
+
+def _send(
+    uows: PaymentsUnitOfWorkFactory, ctx: Context, authority: TaxAuthority, current: Invoice, number: int
+) -> Invoice | tuple[Invoice, Authorization]:
+    """Record the number as SENDING, then ask AFIP; a lost answer is settled here (an Invoice comes back)."""
+    today = _local_day(ctx)
+    sending = replace(
+        current,
+        status=InvoiceStatus.SENDING,
+        number=number,
+        issue_date=today,
+        attempts=current.attempts + 1,
+        updated_at=ctx.now,
+        errors=[],
+        observations=[],
+    )
+    _save(uows, ctx, current, sending, "InvoiceSent")
+    try:
+        return sending, authority.authorize(_request(sending, number, today))
+    except TaxAuthorityUnreachable:
+        try:
+            return _settle_lost(uows, ctx, authority, sending)
+        except TaxAuthorityUnreachable:
+            return sending  # still unknown: the next run settles it before numbering anything
+
+
 def issue_invoice(
     uows: PaymentsUnitOfWorkFactory,
     ctx: Context,
     authority: TaxAuthority,
     lock: NumberingLock,
     invoice_id: str,
+    *,
+    trust_counter: bool = True,
 ) -> Invoice:
     with uows(ctx.tenant_id, write=False) as uow:
         invoice = uow.invoices.get(invoice_id)
@@ -283,27 +313,21 @@ def issue_invoice(
         assert current is not None
         if current.status is InvoiceStatus.AUTHORIZED:
             return current
-        number = authority.last_authorized(current.point_of_sale, current.voucher_type) + 1
-        today = _local_day(ctx)
-        request = _request(current, number, today)
-        sending = replace(
-            current,
-            status=InvoiceStatus.SENDING,
-            number=number,
-            issue_date=today,
-            attempts=current.attempts + 1,
-            updated_at=ctx.now,
-            errors=[],
-            observations=[],
-        )
-        _save(uows, ctx, current, sending, "InvoiceSent")
-        try:
-            answer: Authorization = authority.authorize(request)
-        except TaxAuthorityUnreachable:
-            try:
-                return _settle_lost(uows, ctx, authority, sending)
-            except TaxAuthorityUnreachable:
-                return sending  # still unknown: the next run settles it before numbering anything
+        with uows(ctx.tenant_id, write=False) as uow:
+            known = uow.invoices.counter(current.point_of_sale, current.voucher_type) if trust_counter else 0
+        # Under the lock our counter is AFIP's last number unless someone else issues on this point of
+        # sale; then AFIP answers 10016 and we resynchronise once. That saves a round trip per invoice.
+        number = known + 1 if known else authority.last_authorized(current.point_of_sale, current.voucher_type) + 1
+        outcome = _send(uows, ctx, authority, current, number)
+        if isinstance(outcome, Invoice):
+            return outcome
+        sending, answer = outcome
+        if known and not answer.approved and any(m.code == OUT_OF_SEQUENCE for m in answer.observations):
+            number = authority.last_authorized(current.point_of_sale, current.voucher_type) + 1
+            outcome = _send(uows, ctx, authority, sending, number)
+            if isinstance(outcome, Invoice):
+                return outcome
+            sending, answer = outcome
         if answer.approved:
             done = replace(
                 sending,
