@@ -80,6 +80,7 @@ def install_gateway(app: FastAPI, platform: Platform, settings: Settings) -> Non
         on_write=on_write,
     )
 
+    document_gateway_responses(app)
     inner = app.router.lifespan_context
 
     @asynccontextmanager
@@ -99,3 +100,41 @@ def install_gateway(app: FastAPI, platform: Platform, settings: Settings) -> Non
             security.stop()
 
     app.router.lifespan_context = lifespan
+
+
+GATEWAY_RESPONSES = {
+    # Problem answers any API operation can give (problems.py maps domain errors globally).
+    "400": "Malformed request (problem+json)",
+    "401": "Authentication required or failed (problem+json)",
+    "403": "Not allowed for this caller (problem+json)",
+    "404": "Not found, or no shop at this address (problem+json)",
+    "409": "Conflicts with the current state (problem+json)",
+    "422": "Invalid input (problem+json)",
+    "423": "Account locked after failed log-ins (problem+json)",
+    # Answers of the gateway itself.
+    "413": "Request body too large (problem+json)",
+    "429": "Rate limited, or too many failed log-ins; see Retry-After and RateLimit (problem+json)",
+    "503": "Load shed under overload; retry after Retry-After (problem+json)",
+}
+
+
+def document_gateway_responses(app: FastAPI) -> None:
+    """Every API operation can also be answered by the gateway: say so in /openapi.json."""
+    build_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build_schema()
+        problem = {"application/problem+json": {"schema": {"type": "object"}}}
+        for path, operations in schema.get("paths", {}).items():
+            if not path.startswith("/api/"):
+                continue
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in GATEWAY_RESPONSES.items():
+                    responses.setdefault(status, {"description": description, "content": problem})
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
