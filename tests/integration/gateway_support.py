@@ -59,6 +59,6 @@ def redis_url() -> str:
         import redis
 
         redis.Redis.from_url(url, socket_connect_timeout=3).ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception as exc:  # any failure means "not reachable"
         service_unavailable("Redis", f"cannot connect to {url}: {exc}")
     return url
