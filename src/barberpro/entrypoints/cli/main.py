@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import typer
 
-from barberpro.entrypoints.cli import anomaly, audit_trail, autoscale, autoscale_actuators, forecast, platform, recovery
+from barberpro.entrypoints.cli import (
+    anomaly,
+    audit_trail,
+    autoscale,
+    autoscale_actuators,
+    forecast,
+    platform,
+    recovery,
+    security,
+)
 
 app = typer.Typer(
     name="barberpro",
@@ -25,6 +34,7 @@ autoscale_actuators.register(autoscale.app)
 app.add_typer(autoscale.app, name="autoscale")
 app.add_typer(audit_trail.app, name="audit")
 recovery.register(app)
+app.add_typer(security.app, name="security")
 
 
 def main() -> None:
