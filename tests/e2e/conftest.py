@@ -9,31 +9,17 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, DESKTOP_VIEWPORT, PHONE_VIEWPORT, Site
 
-from barberpro.bootstrap import Platform
-from platform_fixtures import TenantFixture, make_platform, make_tenant, sqlite_url
+from platform_fixtures import make_platform, make_tenant, sqlite_url
 
 # live_server.py sits with the integration tests; both suites start servers the same way.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "integration"))
 from live_server import live_server
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    # Tenants are told apart by Host: every *.example.com name reaches the local test server.
-    "--host-resolver-rules=MAP *.example.com 127.0.0.1",
-]
-A11Y_CHECK = (Path(__file__).parent / "a11y_check.js").read_text()
 
 
 def service_unavailable(name: str, reason: str) -> None:
@@ -41,10 +27,6 @@ def service_unavailable(name: str, reason: str) -> None:
     if os.environ.get("BARBERPRO_REQUIRE_SERVICES") == "1":
         pytest.fail(f"{name} is required in this run (BARBERPRO_REQUIRE_SERVICES=1) but {reason}")
     pytest.skip(f"{name} not available: {reason}")
-
-
-PHONE_VIEWPORT = {"width": 390, "height": 844}
-DESKTOP_VIEWPORT = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="session")
@@ -59,17 +41,6 @@ def browser() -> Iterator[Any]:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
-
-
-@dataclass
-class Site:
-    platform: Platform
-    alpha: TenantFixture
-    beta: TenantFixture
-    port: int
-
-    def url(self, slug: str, path: str = "/") -> str:
-        return f"http://{slug}.example.com:{self.port}{path}"
 
 
 @pytest.fixture
@@ -100,8 +71,3 @@ def desktop(browser: Any) -> Iterator[Any]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
-
-
-def accessibility_problems(page: Any) -> list[str]:
-    problems: list[str] = page.evaluate(A11Y_CHECK)
-    return problems

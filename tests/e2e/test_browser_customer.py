@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
-from conftest import Site, accessibility_problems
+from browser_support import Site, accessibility_problems, book_by_api
 
 PHONE = "+54 9 11 2345-6789"
 
@@ -16,17 +14,6 @@ def fill_details(page: Any, name: str = "Ana Pérez", phone: str = PHONE) -> Non
     page.get_by_label("Celular").fill(phone)
     page.get_by_label("E-mail").fill("ana@example.com")
     page.get_by_label("Leí el aviso de privacidad", exact=False).check()
-
-
-def book_by_api(site: Site, start: str, barber_id: str | None = None, phone: str = "+54 9 11 4444-5555") -> Any:
-    response = httpx.post(
-        f"http://127.0.0.1:{site.port}/api/v1/bookings",
-        json={"shop_id": site.alpha.shop_id, "service_id": site.alpha.service_id, "barber_id": barber_id,
-              "start": start, "customer": {"name": "Otro Cliente", "phone": phone, "email": "otro@example.com"}},
-        headers={"host": "alpha.example.com"},
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def test_customer_books_end_to_end_on_a_phone(site: Site, phone: Any) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from test_browser_customer import book_by_api
+from browser_support import Site, accessibility_problems, book_by_api
 
-from conftest import Site, accessibility_problems
 from platform_fixtures import PASSWORD
 
 HEADER_COLOUR = "getComputedStyle(document.querySelector('.brandbar')).backgroundColor"
