@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
+import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from live_server import live_server
@@ -15,12 +16,20 @@ from platform_fixtures import TenantFixture
 REQUESTS = 60
 
 
-async def _fire(base: str, bodies: list[dict]) -> list[httpx.Response]:
-    limits = httpx.Limits(max_connections=REQUESTS, max_keepalive_connections=REQUESTS)
-    async with httpx.AsyncClient(
-        base_url=base, headers={"host": "alpha.example.com"}, timeout=60, limits=limits
-    ) as client:
-        return await asyncio.gather(*(client.post("/api/v1/bookings", json=b) for b in bodies))
+def _fire(base: str, bodies: list[dict]) -> list[httpx.Response]:
+    """All requests at once: threads wait on a barrier, then post together.
+
+    Threads rather than asyncio: a browser test session may own the main thread's loop.
+    """
+    barrier = threading.Barrier(len(bodies))
+
+    def post(body: dict) -> httpx.Response:
+        with httpx.Client(base_url=base, headers={"host": "alpha.example.com"}, timeout=60) as client:
+            barrier.wait()
+            return client.post("/api/v1/bookings", json=body)
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(post, bodies))
 
 
 def _body(t: TenantFixture, start: str, barber_id: str | None, index: int) -> dict:
@@ -51,7 +60,7 @@ def test_same_barber_overlapping_times_exactly_one_wins(platform: Platform, alph
     starts = ["2026-03-03T10:00:00-03:00", "2026-03-03T10:15:00-03:00"]
     bodies = [_body(alpha, starts[i % 2], barber, i) for i in range(REQUESTS)]
     with live_server(platform) as base:
-        responses = asyncio.run(_fire(base, bodies))
+        responses = _fire(base, bodies)
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {201: 1, 409: REQUESTS - 1}, statuses
     for response in responses:
@@ -65,7 +74,7 @@ def test_any_barber_race_is_spread_never_doubled(platform: Platform, alpha: Tena
     start = "2026-03-03T11:00:00-03:00"
     bodies = [_body(alpha, start, None, i) for i in range(REQUESTS)]
     with live_server(platform) as base:
-        responses = asyncio.run(_fire(base, bodies))
+        responses = _fire(base, bodies)
     statuses = Counter(r.status_code for r in responses)
     barbers = len(alpha.barber_ids)
     assert statuses == {201: barbers, 409: REQUESTS - barbers}, statuses
