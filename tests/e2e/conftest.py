@@ -29,8 +29,10 @@ def service_unavailable(name: str, reason: str) -> None:
     pytest.skip(f"{name} not available: {reason}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope: Playwright's sync API owns the main thread's event loop while it runs,
+    # so it must be gone before other tests that start their own loop.
     if not CHROMIUM.exists():
         service_unavailable("Chromium", f"{CHROMIUM} is missing (make browser installs Debian's chromium)")
     try:
