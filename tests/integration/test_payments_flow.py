@@ -15,7 +15,7 @@ from test_payments_support import CUIT, WEBHOOK_SECRET, PaymentWorld, payment_wo
 
 from barberpro.adapters.invoicing.printed_invoice import decode_qr_url
 from barberpro.adapters.payments.webhook_signature import signature_header
-from barberpro.application import payments
+from barberpro.application import payment_notifications, payments
 from barberpro.bootstrap import Platform
 from conftest import staff_headers
 from platform_fixtures import TenantFixture
@@ -193,7 +193,7 @@ def test_unpaid_hold_expires_and_a_late_payment_is_returned(
     booking = client.post("/api/v1/payments/checkout", json=body(alpha)).json()
     assert booking["payment"]["amount"] == "3600.00"  # 30 % deposit
     platform.clock.advance(timedelta(minutes=16))  # type: ignore[attr-defined]
-    report, _ = payments.reconcile(
+    report, _ = payment_notifications.reconcile(
         world.services.uows, world.owner(), world.services.gateway, older_than=timedelta(minutes=10)
     )
     assert report.expired == 1
@@ -214,7 +214,7 @@ def test_reconciliation_applies_a_payment_whose_notification_never_came(
     booking = client.post("/api/v1/payments/checkout", json=body(alpha)).json()
     world.mp.pay(booking["id"])
     platform.clock.advance(timedelta(minutes=11))  # type: ignore[attr-defined]
-    report, applied = payments.reconcile(
+    report, applied = payment_notifications.reconcile(
         world.services.uows, world.owner(), world.services.gateway, older_than=timedelta(minutes=10)
     )
     assert (report.applied, report.expired) == (1, 0) and applied[0].outcome == "confirmed"

@@ -9,8 +9,9 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from barberpro.application.payment_notifications import _next_state
 from barberpro.application.payment_ports import GatewayPayment, Payment, PaymentMode, PaymentStatus, ShopPaymentSettings
-from barberpro.application.payments import _next_state, amount_due, refund_due
+from barberpro.application.payments import amount_due, refund_due
 from barberpro.domain.booking import Booking, BookingStatus
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

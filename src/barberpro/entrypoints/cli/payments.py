@@ -59,7 +59,7 @@ def reconcile(
     """Apply payments whose notification never came, release unpaid expired holds, retry invoices."""
     from rich.progress import Progress
 
-    from barberpro.application import invoicing, payments
+    from barberpro.application import invoicing, payment_notifications
 
     platform = _platform()
     services = _services(platform)
@@ -69,11 +69,11 @@ def reconcile(
         task = progress.add_task("reconciling", total=len(tenants))
         for item in tenants:
             ctx = _system(platform, item.id)
-            report, applied = payments.reconcile(
+            report, applied = payment_notifications.reconcile(
                 services.uows, ctx, services.gateway, older_than=timedelta(minutes=older_than_minutes)
             )
             for result in applied:
-                payments.settle_refund(services.uows, ctx, services.gateway, result)
+                payment_notifications.settle_refund(services.uows, ctx, services.gateway, result)
                 if result.outcome == "confirmed" and result.booking_id:
                     invoicing.invoice_booking(
                         services.uows, ctx, services.tax_authority, services.lock, result.booking_id

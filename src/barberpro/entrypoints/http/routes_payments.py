@@ -21,7 +21,7 @@ from starlette.responses import Response
 from barberpro.adapters.payments.services import PaymentServices
 from barberpro.adapters.payments.webhook_signature import InvalidSignature, verify
 from barberpro.application import bookings as booking_usecases
-from barberpro.application import invoicing, payments
+from barberpro.application import invoicing, payment_notifications, payments
 from barberpro.application.context import Context
 from barberpro.application.payment_ports import (
     GatewayUnavailable,
@@ -228,7 +228,7 @@ def _apply_notification(
     svc = services(platform)
     started = time.perf_counter()
     try:
-        applied = payments.process_notification(
+        applied = payment_notifications.process_notification(
             svc.uows, _system(platform, tenant_id, request_id), svc.gateway, payment_id
         )
     except Exception:  # the reconciliation job picks it up
