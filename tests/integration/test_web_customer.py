@@ -21,6 +21,7 @@ def details_form(client: TestClient, shop_id: str, service_id: str, barber: str,
     page = client.get("/reservar", params={"local": shop_id, "servicio": service_id, "barbero": barber,
                                            "hora": hora})
     assert page.status_code == 200 and "Tus datos" in page.text
+    assert "Aviso de privacidad (Ley 25.326)" in page.text and 'href="/privacidad"' in page.text
     key = re.search(r'name="clave" value="([^"]+)"', page.text)
     assert key is not None
     return {"local": shop_id, "servicio": service_id, "barbero": barber, "hora": hora, "nombre": "Ana Pérez",
