@@ -160,6 +160,9 @@ def checkout(
         prepayment=svc.prepayment,
     )
     payment = None
+    if result.replayed:
+        with svc.uows(caller.tenant.id, write=False) as uow:
+            payment = uow.payments.for_booking(result.booking.id)
     if result.booking.status.value == "pending_payment":
         # The tenant's own address: MercadoPago calls back the host that resolves to this tenant.
         base = str(request.base_url).rstrip("/")
@@ -208,7 +211,9 @@ def mercadopago_webhook(
     except InvalidSignature as error:
         metrics.webhooks.labels("forged").inc()
         raise Unauthenticated(f"webhook signature rejected: {error}") from error
-    if not data_id or topic not in ("payment", "chargebacks"):
+    # Chargebacks also arrive as a "payment" notification (status charged_back); the "chargebacks"
+    # topic carries a chargeback id, which is not a payment id, so it is acknowledged and ignored.
+    if not data_id or topic != "payment":
         metrics.webhooks.labels("ignored").inc()
         return Response(status_code=200)
     with svc.uows(caller.tenant.id) as uow:
