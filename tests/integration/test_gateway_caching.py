@@ -40,6 +40,8 @@ def _book_directly(platform: Platform, t: TenantFixture, start: str) -> None:
 
 def test_etag_revalidation_and_cache_control(platform: Platform, alpha: TenantFixture) -> None:
     with gateway_client(platform) as client:
+        while platform.relay.run_once():
+            pass
         first = availability(client, alpha)
         etag = first.headers["etag"]
         assert etag.startswith('W/"')
@@ -86,6 +88,8 @@ def test_booking_through_this_process_is_never_offered_again(platform: Platform,
 def test_write_elsewhere_disappears_within_the_relay_bound(platform: Platform, alpha: TenantFixture) -> None:
     bound = platform.settings.outbox_poll_seconds  # 0.05 s in tests; 0.5 s by default
     with gateway_client(platform) as client:
+        while platform.relay.run_once():  # publish the set-up's own events first
+            pass
         assert SLOT in _starts(availability(client, alpha))
         assert SLOT in _starts(availability(client, alpha))  # now served from the cache
         cache = client.app.state.read_cache
@@ -122,3 +126,19 @@ def test_replicas_sharing_redis_see_a_write_within_the_bound(tmp_path, database_
     finally:
         one.close()
         two.close()
+
+
+def test_fast_path_answers_hits_and_keeps_route_metrics(platform: Platform, alpha: TenantFixture) -> None:
+    with gateway_client(platform) as client:
+        while platform.relay.run_once():
+            pass
+        first = availability(client, alpha)
+        cache = client.app.state.read_cache
+        misses = cache.stats.misses
+        second = availability(client, alpha)
+        assert second.content == first.content and cache.stats.misses == misses
+        assert second.headers["etag"] == first.headers["etag"]  # still through the HTTP cache layer
+        assert "ratelimit" in second.headers  # and through the rate limiter
+        metrics = client.get("/metrics").text
+    template = 'route="/api/v1/shops/{shop_id}/availability",status="200"'
+    assert f'barberpro_http_requests_total{{method="GET",{template}}} 2.0' in metrics

@@ -16,7 +16,7 @@ from barberpro.application.context import Context
 from barberpro.bootstrap import Platform
 from barberpro.config import Settings
 from barberpro.domain.booking import SYSTEM
-from barberpro.entrypoints.http.gateway_cache import invalidation_handler
+from barberpro.entrypoints.http.gateway_cache import ReadCacheFastPath, invalidation_handler
 from barberpro.entrypoints.http.gateway_guard import GatewayGuard, GuardConfig
 from barberpro.entrypoints.http.gateway_http_cache import HttpCacheMiddleware
 from barberpro.ops.gateway.concurrency import GradientLimiter
@@ -62,6 +62,9 @@ def install_gateway(app: FastAPI, platform: Platform, settings: Settings) -> Non
 
     limiter = GradientLimiter()
     app.state.concurrency_limiter = limiter
+    if settings.read_cache_enabled:
+        # Innermost of the gateway layers: hits still get rate limits, ETags and compression.
+        app.add_middleware(ReadCacheFastPath, cache=cache, resolve=tenant_of)
     app.add_middleware(HttpCacheMiddleware)
     app.add_middleware(
         GatewayGuard,

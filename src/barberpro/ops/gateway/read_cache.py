@@ -128,6 +128,17 @@ class ReadCache:
                 return entry.value
         return self._lead(full, ttl, compute, fallback=None)
 
+    def peek(self, scope: str, key: str) -> bytes | None:
+        """A fresh in-process value, or None (then call get_or_compute). Never computes, never
+        blocks: the HTTP fast path calls it on the event loop."""
+        full = f"{scope}:{self.generation(scope)}:{key}"
+        entry = self._l1.get(full)
+        now = self._clock()
+        if entry is None or entry.expires <= now or self._refresh_early(entry, now):
+            return None
+        self.stats.hits += 1
+        return entry.value
+
     def _refresh_early(self, entry: _Entry, now: float) -> bool:
         # XFetch: refresh when now - delta * beta * ln(U) >= expiry, U uniform in (0, 1].
         u = self._rand() or 1e-12
