@@ -159,7 +159,8 @@ class PredictivePolicy:
     change when the whole trace is scaled, so neither does the policy. It
     provisions f + q * f^b * ref^(1 - b), with q the (1 - quantile_share x
     violation_target) quantile of z over the calibration window (a week), times
-    `headroom_scale` (the knob a Pareto sweep turns). With too short a record it
+    `headroom_scale` (the knob a Pareto sweep turns), but no higher than the
+    week's peak demand (unless f itself is higher). With too short a record it
     provisions `fallback_headroom` x f.
     """
 
@@ -238,8 +239,12 @@ class PredictivePolicy:
         """The demand to provision for, given the point forecast."""
         if not self.calibrated():
             return forecast * self.fallback_headroom * self.headroom_scale
-        margin = self.quantile_score() * self._noise_scale(history, forecast)
-        return forecast + margin * self.headroom_scale
+        margin = self.quantile_score() * self._noise_scale(history, forecast) * self.headroom_scale
+        # The margin never lifts provisioning above the highest demand of the calibration
+        # window: isolated spikes inflate the quantile, and a level never seen in a week is
+        # not worth paying for every step. The forecast itself is not capped (growth, surges).
+        peak = float(np.max(history[-self.window :])) * self.headroom_scale if len(history) else 0.0
+        return min(forecast + margin, max(peak, forecast))
 
     def decide(self, history: np.ndarray, state: ReplicaState) -> int:
         self._observe(history)
