@@ -96,8 +96,11 @@ def test_write_elsewhere_disappears_within_the_relay_bound(platform: Platform, a
         assert cache.stats.hits >= 1
         _book_directly(platform, alpha, SLOT)
         written = time.monotonic()
-        while SLOT in _starts(availability(client, alpha)):
-            assert time.monotonic() - written < bound + 0.5, "stale slot offered past the bound"
+        while True:  # a stale answer to a request sent after the bound is a violation
+            asked = time.monotonic()
+            if SLOT not in _starts(availability(client, alpha)):
+                break
+            assert asked - written < bound + 0.5, "stale slot offered past the bound"
             time.sleep(0.005)
         assert cache.stats.invalidations >= 1
 
@@ -119,8 +122,11 @@ def test_replicas_sharing_redis_see_a_write_within_the_bound(tmp_path, database_
             assert SLOT in _starts(availability(reader, alpha))
             assert writer.post("/api/v1/bookings", json=booking_body(alpha, SLOT, 1)).status_code == 201
             written = time.monotonic()
-            while SLOT in _starts(availability(reader, alpha)):
-                assert time.monotonic() - written < 0.5 + 0.25, "stale slot past the generation bound"
+            while True:
+                asked = time.monotonic()
+                if SLOT not in _starts(availability(reader, alpha)):
+                    break
+                assert asked - written < 0.5 + 0.1, "stale slot past the generation bound"
                 time.sleep(0.01)
             assert reader.app.state.read_cache.stats.l2_hits + reader.app.state.read_cache.stats.hits >= 1
     finally:
