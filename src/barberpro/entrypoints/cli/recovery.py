@@ -171,3 +171,81 @@ def drill_command(
                         clients=clients, keep=keep,
                         progress=lambda done, _run: progress.update(task, completed=done))
     typer.echo(json.dumps({"worst": summary.worst(), "runs": [asdict(r) for r in summary.runs]}, indent=1))
+
+
+def _location_and_key() -> tuple[Any, bytes]:
+    from barberpro.ops.recovery.continuous import BackupSettings
+    from barberpro.ops.recovery.locations import open_location
+    from barberpro.ops.recovery.sealing import load_key
+
+    settings = BackupSettings()
+    if not settings.to or not settings.key:
+        raise typer.BadParameter("set BARBERPRO_BACKUP_TO and BARBERPRO_BACKUP_KEY")
+    return open_location(settings.to), load_key(settings.key)
+
+
+@backup_app.command("pg-archive-wal")
+def pg_archive_wal(path: Path, segment: str) -> None:
+    """PostgreSQL archive_command: `barberpro backup pg-archive-wal %p %f`."""
+    from barberpro.ops.recovery.postgres import archive_wal
+
+    location, key = _location_and_key()
+    archive_wal(location, key, path, segment)
+
+
+@backup_app.command("pg-fetch-wal")
+def pg_fetch_wal(segment: str, path: Path) -> None:
+    """PostgreSQL restore_command: `barberpro backup pg-fetch-wal %f %p` (exit 1: not archived)."""
+    from barberpro.ops.recovery.postgres import fetch_wal
+
+    location, key = _location_and_key()
+    if not fetch_wal(location, key, segment, path):
+        raise typer.Exit(1)
+
+
+@backup_app.command("pg-put-base")
+def pg_put_base(directory: Path, label: str) -> None:
+    """Seal a pg_basebackup plain-format directory into the location."""
+    from barberpro.ops.recovery.postgres import put_base_backup
+
+    location, key = _location_and_key()
+    typer.echo(put_base_backup(location, key, directory, label))
+
+
+@backup_app.command("pg-get-base")
+def pg_get_base(target: Path, name: Annotated[str | None, typer.Option(help="Default: the latest")] = None) -> None:
+    """Unseal a base backup into an empty data directory."""
+    from barberpro.ops.recovery.postgres import get_base_backup, latest_base_backup
+
+    location, key = _location_and_key()
+    chosen = name or latest_base_backup(location)
+    get_base_backup(location, key, chosen, target)
+    typer.echo(chosen)
+
+
+@backup_app.command("pg-ship-spool")
+def pg_ship_spool(
+    spool: Path,
+    every: Annotated[float, typer.Option(help="Seconds between passes; 0 ships once")] = 1.0,
+) -> None:
+    """Seal WAL files that archive_command left in a spool directory into the location."""
+    import time
+
+    from barberpro.ops.recovery.postgres import ship_spool
+
+    location, key = _location_and_key()
+    while True:
+        for name in ship_spool(location, key, spool):
+            typer.echo(name)
+        if every <= 0:
+            return
+        time.sleep(every)
+
+
+@backup_app.command("pg-fetch-all-wal")
+def pg_fetch_all_wal(staging: Path) -> None:
+    """Unseal the WAL archive into STAGING (then restore_command = 'cp STAGING/%f %p')."""
+    from barberpro.ops.recovery.postgres import fetch_all_wal
+
+    location, key = _location_and_key()
+    typer.echo(json.dumps({"wal_files": fetch_all_wal(location, key, staging)}))

@@ -79,7 +79,7 @@ class DrillSummary:
 
 def add_bulk_bookings(database: Path, count: int) -> None:
     """Past, completed bookings in bulk SQL, spread over the demo barbers (drill data only)."""
-    connection = sqlite3.connect(database)
+    connection = sqlite3.connect(database, isolation_level=None)
     try:
         barbers = connection.execute(
             "SELECT b.id, b.shop_id, b.tenant_id, (SELECT id FROM services s WHERE s.shop_id = b.shop_id "
