@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, DESKTOP_VIEWPORT, PHONE_VIEWPORT, Site
 
+from e2e.browser_support import CHROMIUM, CHROMIUM_ARGS, DESKTOP_VIEWPORT, PHONE_VIEWPORT, Site
 from platform_fixtures import make_platform, make_tenant, sqlite_url
 
 # live_server.py sits with the integration tests; both suites start servers the same way.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from browser_support import Site, accessibility_problems, book_by_api
+from e2e.browser_support import Site, accessibility_problems, book_by_api
 
 PHONE = "+54 9 11 2345-6789"
 

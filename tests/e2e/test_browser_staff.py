@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from browser_support import Site, accessibility_problems, book_by_api
-
+from e2e.browser_support import Site, accessibility_problems, book_by_api
 from platform_fixtures import PASSWORD
 
 HEADER_COLOUR = "getComputedStyle(document.querySelector('.brandbar')).backgroundColor"
