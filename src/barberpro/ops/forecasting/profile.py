@@ -32,33 +32,46 @@ class DailyProfileForecaster:
         smooth_minutes: float = 15.0,
         level_minutes: float = 60.0,
         level_half_life_hours: float = 3.0,
+        weeks: int = 2,
+        weekly_weight: float = 0.5,
     ) -> None:
         self.step_minutes = step_minutes
         self.period = max(1, round(24 * 60 / step_minutes))
         self.days = days
+        self.weeks = weeks
+        self.weekly_weight = weekly_weight
         self.smooth = max(1, round(smooth_minutes / step_minutes))
         self.level_steps = max(2, round(level_minutes / step_minutes))
         self.damping = 0.5 ** (step_minutes / (60.0 * level_half_life_hours))
 
-    def profile(self, history: np.ndarray, start: int, stop: int) -> np.ndarray | None:
-        """Profile for steps [start, stop) (relative to history's start); None without a full day."""
+    def _rows(self, history: np.ndarray, start: int, stop: int, lags: list[int]) -> list[np.ndarray]:
+        """The demand, smoothed, over [start, stop) shifted back by each lag that the history covers."""
         n = len(history)
         width = self.smooth
         half = width // 2
         rows = []
-        for d in range(1, self.days + 1):
-            lo = start - d * self.period - half
-            hi = stop - d * self.period - half + width - 1
-            if lo < 0:
-                break
-            if hi > n:
+        for lag in lags:
+            lo = start - lag - half
+            hi = stop - lag - half + width - 1
+            if lo < 0 or hi > n:
                 continue
-            window = history[lo:hi]
-            csum = np.concatenate([[0.0], np.cumsum(window)])
+            csum = np.concatenate([[0.0], np.cumsum(history[lo:hi])])
             rows.append((csum[width:] - csum[:-width]) / width)
-        if not rows:
+        return rows
+
+    def profile(self, history: np.ndarray, start: int, stop: int) -> np.ndarray | None:
+        """Profile for steps [start, stop) (relative to history's start); None without a full day."""
+        daily = self._rows(history, start, stop, [d * self.period for d in range(1, self.days + 1)])
+        if not daily:
             return None
-        result: np.ndarray = np.median(np.vstack(rows), axis=0)
+        result: np.ndarray = np.median(np.vstack(daily), axis=0)
+        weekly = self._rows(history, start, stop, [w * 7 * self.period for w in range(1, self.weeks + 1)])
+        if weekly and self.weekly_weight > 0:
+            # Same weekday in past weeks: weekends and weekdays differ in most traffic.
+            # Trusted in proportion to how many weeks back it can look (one week is noisy).
+            same_day: np.ndarray = np.median(np.vstack(weekly), axis=0)
+            weight = self.weekly_weight * len(weekly) / self.weeks
+            result = (1 - weight) * result + weight * same_day
         return result
 
     def __call__(self, history: np.ndarray, horizon: int) -> np.ndarray:
