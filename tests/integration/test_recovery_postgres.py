@@ -28,7 +28,7 @@ from barberpro.ops.recovery.postgres import (
     put_base_backup,
     ship_spool,
 )
-from barberpro.ops.recovery.sealing import load_key, new_key
+from barberpro.ops.recovery.sealing import MAGIC, load_key, new_key
 
 pytestmark = pytest.mark.slow
 REQUIRE_SERVICES = os.environ.get("BARBERPRO_REQUIRE_SERVICES") == "1"
@@ -183,7 +183,7 @@ def test_point_in_time_recovery_from_sealed_base_backup_and_wal_archive(root: Pa
     # The archive is sealed: no WAL or base file in the location is readable as is.
     for path in location.root.rglob("*"):
         if path.is_file():
-            assert path.read_bytes().startswith(b"BPBK1\n")
+            assert path.read_bytes().startswith(MAGIC)
 
 
 def test_synchronous_standby_holds_every_acknowledged_commit(root: Path) -> None:

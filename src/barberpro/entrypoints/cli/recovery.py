@@ -155,6 +155,7 @@ def drill_command(
     seconds: Annotated[float, typer.Option(help="Seconds of booking load before the kill")] = 5.0,
     clients: Annotated[int, typer.Option(help="Concurrent booking clients")] = 4,
     keep: Annotated[bool, typer.Option(help="Keep each run's files")] = False,
+    history: Annotated[str, typer.Option(help="Bulk bookings beyond the horizon (future) or past")] = "future",
 ) -> None:
     """Load a real server, SIGKILL it, delete its data, restore, serve again; report RPO/RTO."""
     from dataclasses import asdict
@@ -168,7 +169,7 @@ def drill_command(
     with Progress(transient=True) as progress:
         task = progress.add_task(f"DR drill ({mode})", total=runs)
         summary = drill(workdir, runs=runs, mode=mode, bookings=bookings, load_seconds=seconds,
-                        clients=clients, keep=keep,
+                        clients=clients, keep=keep, placement=history,
                         progress=lambda done, _run: progress.update(task, completed=done))
     typer.echo(json.dumps({"worst": summary.worst(), "runs": [asdict(r) for r in summary.runs]}, indent=1))
 

@@ -41,10 +41,15 @@ def unpack(plain: bytes) -> tuple[dict[str, Any], bytes]:
     return json.loads(line), body
 
 
+def link(meta: dict[str, Any]) -> str:
+    """What the next object names as its predecessor: the hash of this one's description,
+    which includes the SHA-256 of its body (one pass over a large body, not two)."""
+    return digest(json.dumps(meta, sort_keys=True).encode())
+
+
 def put_sealed(location: BackupLocation, key: bytes, name: str, meta: dict[str, Any], body: bytes) -> str:
-    plain = pack(meta, body)
-    location.put(name, seal(plain, key, name))
-    return digest(plain)
+    location.put(name, seal(pack(meta, body), key, name))
+    return link(meta)
 
 
 def generations(location: BackupLocation) -> list[str]:
@@ -75,7 +80,7 @@ def read_chain(
     if digest(body) != meta["body_sha256"]:
         raise BrokenChain(f"{name}: checksum mismatch")
     yield Piece(name, meta, body)
-    previous = digest(plain)
+    previous = link(meta)
     names = location.list(f"generations/{generation}/segments")
     indices = sorted(int(n.rsplit("/", 1)[1]) for n in names)
     if indices and indices != list(range(indices[-1] + 1)):
@@ -94,5 +99,5 @@ def read_chain(
             raise BrokenChain(f"{name}: checksum mismatch")
         if until is not None and datetime.fromisoformat(meta["shipped_at"]) > until:
             return
-        previous = digest(plain)
+        previous = link(meta)
         yield Piece(name, meta, body)

@@ -77,8 +77,17 @@ class DrillSummary:
         }
 
 
-def add_bulk_bookings(database: Path, count: int) -> None:
-    """Past, completed bookings in bulk SQL, spread over the demo barbers (drill data only)."""
+BULK_FROM = {"past": "2015-01-01", "future": "2030-01-01"}
+
+
+def add_bulk_bookings(database: Path, count: int, placement: str = "future") -> None:
+    """Bookings in bulk SQL, spread over the demo barbers (drill data only).
+
+    "future" puts them past the booking horizon (from 2030). "past" is the realistic
+    history, but the availability query (starts_at < end AND blocks_until > start on the
+    (barber_id, starts_at) index) then scans a barber's whole history: with 1M past
+    bookings each booking takes ~1 s, which measures that query, not recovery.
+    """
     connection = sqlite3.connect(database, isolation_level=None)
     try:
         barbers = connection.execute(
@@ -97,23 +106,23 @@ def add_bulk_bookings(database: Path, count: int) -> None:
             SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2)
                          || '-a' || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
                    b.tenant_id, b.shop_id, b.id, b.service_id, NULL,
-                   strftime('%Y-%m-%d %H:%M:%f000', '2015-01-01', '+' || ((n.i / :nb) * 30) || ' minutes'),
-                   strftime('%Y-%m-%d %H:%M:%f000', '2015-01-01', '+' || ((n.i / :nb) * 30 + 30) || ' minutes'),
-                   strftime('%Y-%m-%d %H:%M:%f000', '2015-01-01', '+' || ((n.i / :nb) * 30 + 30) || ' minutes'),
-                   'completed', 'appointment', 12000, '',
-                   strftime('%Y-%m-%d %H:%M:%f000', '2015-01-01', '+' || ((n.i / :nb) * 30) || ' minutes'), 1
+                   strftime('%Y-%m-%d %H:%M:%f000', :origin, '+' || ((n.i / :nb) * 30) || ' minutes'),
+                   strftime('%Y-%m-%d %H:%M:%f000', :origin, '+' || ((n.i / :nb) * 30 + 30) || ' minutes'),
+                   strftime('%Y-%m-%d %H:%M:%f000', :origin, '+' || ((n.i / :nb) * 30 + 30) || ' minutes'),
+                   :status, 'appointment', 12000, '', strftime('%Y-%m-%d %H:%M:%f000', 'now'), 1
             FROM n JOIN drill_barbers b ON b.n = n.i % :nb
             """,
-            {"count": count, "nb": len(barbers)},
+            {"count": count, "nb": len(barbers), "origin": BULK_FROM[placement],
+             "status": "completed" if placement == "past" else "confirmed"},
         )
         connection.execute("COMMIT")
     finally:
         connection.close()
 
 
-def prepare(workdir: Path, bookings: int, env: dict[str, str]) -> Path:
+def prepare(workdir: Path, bookings: int, env: dict[str, str], placement: str = "future") -> Path:
     """A migrated database with the demo tenants and `bookings` extra bookings (built once)."""
-    base = workdir / "base" / "barberpro.db"
+    base = workdir / f"base-{bookings}-{placement}" / "barberpro.db"
     if base.exists():
         return base
     base.parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +130,7 @@ def prepare(workdir: Path, bookings: int, env: dict[str, str]) -> Path:
     run_cli(["db", "upgrade"], env, workdir / "prepare.log")
     run_cli(["demo"], env, workdir / "prepare.log")
     if bookings:
-        add_bulk_bookings(base, bookings)
+        add_bulk_bookings(base, bookings, placement)
     connection = sqlite3.connect(base)
     connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     connection.close()
@@ -220,13 +229,13 @@ def run_once(base_db: Path, workdir: Path, env: dict[str, str], *, mode: str, lo
 
 
 def drill(workdir: Path, *, runs: int = 1, mode: str = "async", bookings: int = 0, load_seconds: float = 5.0,
-          clients: int = 4, keep: bool = False, progress: Any = None) -> DrillSummary:
+          clients: int = 4, keep: bool = False, progress: Any = None, placement: str = "future") -> DrillSummary:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BARBERPRO_")}
     env.update({"BARBERPRO_SECRET_KEY": "drill-secret-key-with-at-least-32-characters",
                 "BARBERPRO_LOG_LEVEL": "WARNING", "BARBERPRO_RATE_LIMIT_ENABLED": "false",
                 "BARBERPRO_DEFAULT_TENANT": "demo", "BARBERPRO_TRUSTED_PROXY_HOPS": "1",
                 "BARBERPRO_LOAD_SHEDDING_ENABLED": "false"})
-    base = prepare(workdir, bookings, env)
+    base = prepare(workdir, bookings, env, placement)
     summary = DrillSummary()
     slots: list[Slot] = []
     for number in range(runs):

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from barberpro.ops.recovery.chain import BrokenChain, generations, pack, read_chain
+from barberpro.ops.recovery.chain import BrokenChain, generations, link, read_chain
 from barberpro.ops.recovery.locations import BackupLocation
-from barberpro.ops.recovery.sealing import digest
 from barberpro.ops.recovery.wal import apply_records
 
 
@@ -69,12 +68,12 @@ def restore(
         page_size = int(snapshot.meta["page_size"])
         with partial.open("wb") as handle:
             handle.write(snapshot.body)
-        tail = {"index": -1, "sha256": digest(pack(snapshot.meta, snapshot.body))}
+        tail = {"index": -1, "sha256": link(snapshot.meta)}
         for piece in pieces:
             transactions += apply_records(partial, piece.body, page_size)
             segments += 1
             last_shipped = piece.meta["shipped_at"]
-            tail = {"index": piece.meta["index"], "sha256": digest(pack(piece.meta, piece.body))}
+            tail = {"index": piece.meta["index"], "sha256": link(piece.meta)}
         integrity = check_integrity(partial, full=full_check)
         if integrity != "ok":
             raise BrokenChain(f"the restored database fails its integrity check: {integrity}")
