@@ -19,8 +19,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 860}
+PHONE: Any = {"width": 390, "height": 844}  # playwright ViewportSize
+DESKTOP: Any = {"width": 1280, "height": 860}
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--host-resolver-rules=MAP *.barberpro.localhost 127.0.0.1"]  # fmt: skip
 
@@ -63,7 +63,7 @@ def main() -> None:
                 return f"http://{slug}.barberpro.localhost:{port}{path}"
 
             step = f"/reservar?local={shop.id}&servicio={service.id}&barbero=cualquiera&fecha=2026-03-04"
-            shots: list[tuple[str, str, str, dict[str, int]]] = [
+            shots: list[tuple[str, str, str, Any]] = [
                 ("shop-phone", "demo", "/", PHONE),
                 ("shop-navaja-phone", "navaja", "/", PHONE),
                 ("booking-times-phone", "demo", step, PHONE),
