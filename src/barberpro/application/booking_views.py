@@ -8,7 +8,7 @@ from datetime import date, datetime
 from barberpro.application.availability import load_shop_service, slots_for
 from barberpro.application.ports import UnitOfWork
 from barberpro.domain.errors import NotFound
-from barberpro.domain.slots import Slot, any_barber, local_day_bounds
+from barberpro.domain.slots import Slot, any_barber
 from barberpro.domain.tenancy import Barber, Service, Shop
 
 
@@ -33,8 +33,9 @@ def availability_view(
 ) -> AvailabilityView:
     """Free times of one day with the shop, service and barbers the page names.
 
-    The same answer as `find_availability`, read in one transaction with the catalogue rows
+    The same times as `find_availability`, read in one transaction with the catalogue rows
     the page needs, instead of two (on PostgreSQL each transaction also sets the RLS context).
+    With any barber, which barber a time would go to is left open (see below).
     """
     with uow:
         shop, service = load_shop_service(uow, shop_id, service_id)
@@ -46,6 +47,7 @@ def availability_view(
         shown = day if day is not None and day >= today else today
         slots = slots_for(uow, shop=shop, service=service, barbers=chosen, days=[shown], now_utc=now_utc)
         if barber_id is None:
-            day_start, day_end = local_day_bounds(shown, shop.zone)
-            slots = any_barber(slots, uow.bookings.count_by_barber([b.id for b in chosen], day_start, day_end))
+            # "Any barber": the page shows times only and the booking picks the least busy
+            # barber when it is made, so the per-barber load query is not needed here.
+            slots = any_barber(slots, {})
         return AvailabilityView(shop, service, active, today, shown, slots)
