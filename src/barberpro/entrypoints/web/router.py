@@ -11,7 +11,7 @@ from barberpro.entrypoints.web.rendering import ASSET_TYPES, asset
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/assets/{name}")
+@router.api_route("/assets/{name}", methods=["GET", "HEAD"])
 def static_asset(name: str) -> Response:
     """Our own CSS and JS (nothing from a CDN); immutable under a content-digest URL."""
     found = asset(name)
