@@ -66,6 +66,7 @@ def test_agenda_walk_in_block_and_mark_completed(
     platform.clock.advance(timedelta(minutes=20))  # type: ignore[attr-defined]
     page = client.get("/staff/agenda", params={"local": alpha.shop_id, "fecha": "2026-03-02"})
     assert f"/staff/agenda/turnos/{booking_id}/completar" in page.text
+    assert "fecha=2026-03-03" in page.text and "Día siguiente" in page.text
     done = client.post(f"/staff/agenda/turnos/{booking_id}/completar", data=base, follow_redirects=True)
     assert "Turno marcado como completado" in done.text and "status-completed" in done.text
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -135,7 +135,8 @@ def agenda_page(
     ]
     return render(
         request, "agenda.html", tenant=session.tenant, status=status, session=session, shop=shop, shops=shops,
-        day=chosen, day_label=es_ar.day_label(chosen), columns=rows,
+        day=chosen, day_label=es_ar.day_label(chosen), columns=rows, previous_day=chosen - timedelta(days=1),
+        next_day=chosen + timedelta(days=1),
         services=[s for s in services.values() if s.active], **extra,
     )  # fmt: skip
 
