@@ -56,7 +56,7 @@ class WalShipper:
         location: BackupLocation,
         key: bytes,
         *,
-        interval: float = 1.0,
+        interval: float = 0.8,
         checkpoint_bytes: int = 16 * 1024 * 1024,
         snapshot_every: float = 6 * 3600.0,
     ) -> None:
@@ -225,15 +225,20 @@ class WalShipper:
         self._thread.start()
 
     def _run(self) -> None:
+        # Ticks begin on a fixed cadence (not `interval` after the previous one ended), so a
+        # commit waits at most one interval for its tick, plus that tick's own duration.
+        next_due = time.monotonic() + self.interval
         while True:
             with self._cond:
-                if not self._wake and not self._stop:
-                    self._cond.wait(self.interval)
+                while not self._wake and not self._stop and time.monotonic() < next_due:
+                    self._cond.wait(max(0.0, next_due - time.monotonic()))
                 if self._stop:
                     return
                 self._wake = False
                 self._started += 1
                 number = self._started
+            began = time.monotonic()
+            next_due = max(next_due + self.interval, began) if began >= next_due else next_due
             try:
                 self.tick()
             except Exception as error:
