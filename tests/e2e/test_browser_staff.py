@@ -30,6 +30,7 @@ def test_staff_login_agenda_and_mark_completed(site: Site, desktop: Any) -> None
     card.get_by_role("button", name="Completado").click()
     assert "Turno marcado como completado" in desktop.locator(".notice").inner_text()
     assert "Completado" in desktop.locator(f"[data-booking='{booking['id']}'] .status").inner_text()
+    assert accessibility_problems(desktop) == []  # status colours included
     desktop.get_by_role("button", name="Salir").click()
     desktop.get_by_role("heading", name="Acceso para el equipo").wait_for()
     desktop.goto(site.url("alpha", "/staff/agenda"))
