@@ -34,7 +34,7 @@ bench-tools:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks scripts
 
 typecheck: install
 	$(VENV)/bin/mypy
