@@ -193,10 +193,11 @@ def draft_invoice(uow: PaymentsUnitOfWork, ctx: Context, booking_id: str, receiv
         )
         uow.invoices.add(invoice)
         stored = uow.invoices.for_booking(booking_id)
-        if stored is not None and stored.id == invoice.id:
-            record(uow, ctx, action="InvoiceDrafted", entity_type="invoice", entity_id=invoice.id, after=invoice)
+        if stored is None or stored.id != invoice.id:
+            return stored or invoice  # a concurrent request drafted it first: nothing of ours to commit
+        record(uow, ctx, action="InvoiceDrafted", entity_type="invoice", entity_id=invoice.id, after=invoice)
         uow.commit()
-        return stored or invoice
+        return invoice
 
 
 def _request(invoice: Invoice, number: int, today: date) -> VoucherRequest:

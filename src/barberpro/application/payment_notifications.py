@@ -233,3 +233,20 @@ def process_notification(
     applied = apply_gateway_payment(uows(ctx.tenant_id), ctx, found)
     settle_refund(uows, ctx, gateway, applied)
     return applied
+
+
+def receive_notification(uow: PaymentsUnitOfWork, ctx: Context, *, receipt_key: str, topic: str, data_id: str) -> bool:
+    """Record a verified notification; False when this delivery was seen before (a replay)."""
+    with uow:
+        if not uow.webhook_receipts.add(receipt_key, topic, data_id, ctx.now):
+            return False
+        record(
+            uow,
+            ctx,
+            action="PaymentNotificationReceived",
+            entity_type="payment_notification",
+            entity_id=data_id[:36],
+            after={"topic": topic, "data_id": data_id, "receipt": receipt_key},
+        )
+        uow.commit()
+        return True

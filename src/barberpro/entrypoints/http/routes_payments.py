@@ -216,9 +216,13 @@ def mercadopago_webhook(
     if not data_id or topic != "payment":
         metrics.webhooks.labels("ignored").inc()
         return Response(status_code=200)
-    with svc.uows(caller.tenant.id) as uow:
-        fresh = uow.webhook_receipts.add(f"{x_request_id}:{data_id}", topic, data_id, platform.clock.now())
-        uow.commit()
+    fresh = payment_notifications.receive_notification(
+        svc.uows(caller.tenant.id),
+        _system(platform, caller.tenant.id, x_request_id or "-"),
+        receipt_key=f"{x_request_id}:{data_id}",
+        topic=topic,
+        data_id=data_id,
+    )
     if not fresh:
         metrics.webhooks.labels("replayed").inc()
         return Response(status_code=200)  # the first delivery is (being) applied
