@@ -116,3 +116,13 @@ def test_the_fake_is_served_over_http_for_development(parts: tuple[DevAuthority,
             headers={"SOAPAction": f'"{FE_NS}FEDummy"'},
         )
     assert answer.status_code == 200 and soap.text(soap.parse(answer.content), "AppServer") == "OK"
+
+
+@pytest.mark.parametrize("ahead", [timedelta(minutes=5), timedelta(minutes=-5)])
+def test_login_survives_a_few_minutes_of_clock_skew(parts: tuple[DevAuthority, bytes, bytes], ahead: timedelta) -> None:
+    authority, certificate, key = parts
+    fake = FakeAfip(authority.certificate, clock=lambda: NOW)
+    cms = base64.b64encode(sign_cms(login_ticket_request("wsfe", NOW + ahead, 7), certificate, key)).decode()
+    body = soap.envelope(f"<wsaa:loginCms>{soap.element('wsaa:in0', cms)}</wsaa:loginCms>", {"wsaa": WSAA_NS})
+    status, answer = fake.respond(WSAA_PATH, "", body)
+    assert status == 200 and parse_login_response(answer).expires_at > NOW
