@@ -7,6 +7,7 @@ Wires the default forecaster (`ops.forecasting`) into the predictive policies
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -37,7 +38,12 @@ def split_start(trace: Trace, test_days: float) -> int:
 
 
 def run_policy(
-    trace: Trace, name: str, config: ScalingConfig, start: int, knob: float | None = None
+    trace: Trace,
+    name: str,
+    config: ScalingConfig,
+    start: int,
+    knob: float | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
     """Simulate one policy over steps `start..` of the trace; earlier steps are its history."""
     from barberpro.ops.autoscaling import make_policy, simulate
@@ -57,7 +63,7 @@ def run_policy(
     training = demand[:start] if start > 0 else demand
     policy = make_policy(name, ctx, forecaster=DailyProfileForecaster(trace.step_minutes), training=training, knob=knob)
     policy.warm_up(demand[:start])
-    return simulate(demand, policy, ctx, start=start)
+    return simulate(demand, policy, ctx, start=start, on_progress=on_progress)
 
 
 def rows_frame(trace: Trace, start: int, result: SimulationResult) -> Any:
@@ -91,6 +97,9 @@ def simulate(
     as demand), replicas_provisioned (paid for), replicas_ready (serving). A step is
     over capacity when demand > capacity_per_replica x replicas_ready.
     """
+    from rich.console import Console
+    from rich.progress import Progress
+
     from barberpro.ops.autoscaling import load_config
     from barberpro.ops.autoscaling.traces import load_trace
 
@@ -99,7 +108,14 @@ def simulate(
     cfg = load_config(config)
     data = load_trace(trace)
     start = split_start(data, test_days)
-    result = run_policy(data, policy, cfg, start, knob)
+    # Progress goes to stderr so stdout stays pure JSON.
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(f"simulating {policy}", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        result = run_policy(data, policy, cfg, start, knob, on_progress)
     rows_frame(data, start, result).to_csv(out, index=False)
     summary = result.summary.as_dict() | {
         "policy_requested": policy,

@@ -9,6 +9,7 @@ demand exceeds ready replicas x capacity per step.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -82,11 +83,13 @@ def simulate(
     ctx: ScalingContext,
     start: int = 0,
     initial_replicas: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
     """Simulate steps `start..len(demand)-1`; earlier steps are history only.
 
     The run begins with `initial_replicas` ready (default: the policy's first
     decision), as a service that has been running, not one starting cold.
+    `on_progress(done, total)` is called every 500 steps.
     """
     demand = np.asarray(demand, dtype=float)
     n = len(demand) - start
@@ -113,5 +116,7 @@ def simulate(
                 replicas.pop()
         provisioned[i] = len(replicas)
         ready[i] = bisect_right(replicas, t)
+        if on_progress is not None and (i % 500 == 0 or i == n - 1):
+            on_progress(i + 1, n)
     summary = summarise(policy.name, demand[start:], provisioned, ready, ctx.capacity_per_step, ctx.step_minutes)
     return SimulationResult(demand[start:], provisioned, ready, ctx.capacity_per_step, summary)
