@@ -70,8 +70,11 @@ def test_paid_booking_end_to_end(client: TestClient, platform: Platform, alpha: 
     assert preference["notification_url"].startswith("http://alpha.example.com/api/v1/payments/webhooks/mercadopago")
     assert preference["expires"] is True and preference["date_of_expiration"].startswith("2026-03-02T12:15:00")
     # The unpaid booking holds its slot.
-    taken = client.post("/api/v1/bookings", json=body(alpha, phone="+54 9 11 5555-0000"))
-    assert taken.status_code == 409
+    taken = client.post("/api/v1/payments/checkout", json=body(alpha, phone="+54 9 11 5555-0000"))
+    assert taken.status_code == 409 and taken.json()["type"].endswith("/slot-unavailable")
+    # The plain booking endpoint does not go around the payment.
+    around = client.post("/api/v1/bookings", json=body(alpha, phone="+54 9 11 5555-0001"))
+    assert around.status_code == 409 and around.json()["type"].endswith("/policy-violation")
     # A retried checkout returns the same booking and preference.
     again = client.post("/api/v1/payments/checkout", json=body(alpha), headers={"Idempotency-Key": "k1"})
     assert again.status_code == 200 and again.json()["payment"]["id"] == payment["id"]
@@ -200,7 +203,7 @@ def test_unpaid_hold_expires_and_a_late_payment_is_returned(
     owner = staff_headers(client, alpha.owner_email)
     assert client.get(f"/api/v1/bookings/{booking['id']}", headers=owner).json()["status"] == "cancelled"
     # The slot is free again.
-    assert client.post("/api/v1/bookings", json=body(alpha, phone="+54 9 11 5555-0000")).status_code == 201
+    assert client.post("/api/v1/payments/checkout", json=body(alpha, phone="+54 9 11 5555-0000")).status_code == 201
     # The customer pays anyway (an old tab): the money goes back, the booking stays cancelled.
     notify(client, world, world.mp.pay(booking["id"]), "r-late")
     assert world.mp.payouts == [Decimal("3600.00")]

@@ -14,6 +14,7 @@ from barberpro.entrypoints.cli import (
     autoscale,
     autoscale_actuators,
     forecast,
+    payments,
     platform,
     recovery,
     security,
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 
 platform.register(app)
+payments.register(app)
 app.add_typer(anomaly.app, name="anomaly")
 app.add_typer(forecast.app, name="forecast")
 autoscale_actuators.register(autoscale.app)

@@ -11,7 +11,7 @@ from barberpro.application.manage_tokens import issue_manage_token
 from barberpro.application.reviews import post_review
 from barberpro.bootstrap import Platform
 from barberpro.domain.booking import Booking
-from barberpro.domain.errors import NotFound, SlotUnavailable
+from barberpro.domain.errors import NotFound, PolicyViolation, SlotUnavailable
 from barberpro.entrypoints.http.deps import (
     Caller,
     CallerDep,
@@ -64,6 +64,14 @@ def _create(
         kind=kind,
     )
     metrics = request.app.state.metrics
+    if kind == "appointment":
+        # A shop that takes payment up front books only through the checkout, never around it.
+        from barberpro.entrypoints.http.routes_payments import services as payment_services
+
+        if payment_services(platform).prepayment.hold_for(caller.tenant.id, body.shop_id) is not None:
+            raise PolicyViolation(
+                "this shop takes payment when booking: use POST /api/v1/payments/checkout", field="shop_id"
+            )
     try:
         result = usecases.book_appointment(
             platform.uow(caller.tenant.id),
