@@ -11,11 +11,16 @@ from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
 from barberpro.application import bookings as usecases
+from barberpro.application import payments
 from barberpro.application.booking_views import availability_view
 from barberpro.application.manage_tokens import issue_manage_token
+from barberpro.application.payment_ports import GatewayUnavailable
 from barberpro.bootstrap import Platform
+from barberpro.domain.booking import BookingStatus
 from barberpro.domain.errors import DomainError, InvalidValue, NotFound, SlotUnavailable
 from barberpro.domain.tenancy import Barber, Service, Shop, Tenant
+from barberpro.entrypoints.http.routes_payments import WEBHOOK_PATH
+from barberpro.entrypoints.http.routes_payments import services as payment_services
 from barberpro.entrypoints.web import es_ar
 from barberpro.entrypoints.web.rendering import WebRoute, redirect, render
 from barberpro.entrypoints.web.session import PlatformDep, SiteDep, customer_context
@@ -224,6 +229,7 @@ def book(
             idempotency_key=f"web-{clave}",
             request_fingerprint=usecases.fingerprint({**prefill, "start": hora, "shop": local,
                                                       "service": servicio, "barber": barbero}),
+            prepayment=payment_services(platform).prepayment,
         )  # fmt: skip
     except SlotUnavailable as exc:
         # Somebody else took the time while this customer was typing: fresh times, same data.
@@ -240,4 +246,28 @@ def book(
                       **values)  # fmt: skip
     request.app.state.metrics.bookings.labels("replayed" if result.replayed else "created").inc()
     token = issue_manage_token(platform.secret, tenant.id, result.booking.id)
-    return redirect(f"/reservas/{result.booking.id}?token={token}&nueva=1")
+    manage = f"/reservas/{result.booking.id}?token={token}&nueva=1"
+    if result.booking.status is BookingStatus.PENDING_PAYMENT:
+        # The shop takes payment up front: on to MercadoPago; the slot is held meanwhile.
+        checkout = _checkout_url(request, platform, tenant, result.booking.id, manage)
+        return redirect(checkout or manage)
+    return redirect(manage)
+
+
+def _checkout_url(request: Request, platform: Platform, tenant: Tenant, booking_id: str, manage: str) -> str | None:
+    """MercadoPago's checkout for a held booking; None if MercadoPago cannot be reached now."""
+    svc = payment_services(platform)
+    base = str(request.base_url).rstrip("/")
+    existing = None
+    with svc.uows(tenant.id, write=False) as uow:
+        existing = uow.payments.for_booking(booking_id)
+    if existing is not None and existing.checkout_url:
+        return existing.checkout_url
+    try:
+        payment = payments.start_checkout(
+            svc.uows, customer_context(request, platform, tenant), svc.gateway, booking_id,
+            notification_url=f"{base}{WEBHOOK_PATH}?source_news=webhooks", back_url=f"{base}{manage}",
+        )  # fmt: skip
+    except GatewayUnavailable:
+        return None
+    return payment.checkout_url
