@@ -5,9 +5,12 @@ read cache off so that browsing is real work. For each mode (baseline: shedding 
 shipped: shedding on) on a fresh uvicorn (1 worker):
 1. unloaded: a probe creates bookings one at a time (distinct free slots) -> p50/p99;
 2. capacity: wrk browses 1,200 distinct availability queries with 16 connections -> C req/s;
-3. overload: wrk browses with 3x the connections that reach C and more (192), while the probe
-   keeps creating bookings. wrk is closed-loop, so the offered rate is reported as measured
-   (answers per second, shed ones included) and as a multiple of C.
+3. overload: wrk browses at 3 x C, paced (96 connections, each waiting 96 / (3 C) s between
+   requests, so that a shed request is not retried at once: real clients honour
+   Retry-After), while the probe keeps creating bookings. The offered rate is reported as
+   measured (answers per second, shed ones included) and as a multiple of C; when the server
+   cannot keep up (no shedding), paced connections wait for their answers and the achieved
+   rate falls below the target.
 Reported: booking p99 under overload / unloaded p99, answers by status (none may be a 500)
 and wrk's socket errors (timeouts = requests that got no answer). wrk and the probe share
 the two cores with the server.
@@ -42,6 +45,7 @@ local threads = {}
 setup = function(thread) table.insert(threads, thread) end
 init = function(args)
   counts = {}
+  pause_ms = tonumber(args[2]) or 0
   local f = io.open(args[1], "r")
   for line in f:lines() do paths[#paths + 1] = line end
   f:close()
@@ -49,6 +53,9 @@ end
 request = function()
   index = index + 1
   return wrk.format("GET", paths[(index % #paths) + 1])
+end
+delay = function()
+  return pause_ms
 end
 response = function(status, headers, body)
   counts[status] = (counts[status] or 0) + 1
@@ -65,9 +72,10 @@ end
 """
 
 
-def wrk_browse(base: str, connections: int, seconds: int, script: Path, paths: Path) -> dict[str, object]:
+def wrk_browse(base: str, connections: int, seconds: int, script: Path, paths: Path,
+               pause_ms: int = 0) -> dict[str, object]:
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency",
-               "-H", f"Host: {HOST}", "-s", str(script), base, "--", str(paths)]
+               "-H", f"Host: {HOST}", "-s", str(script), base, "--", str(paths), str(pause_ms)]
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
     result: dict[str, object] = dict(parse_wrk(output))
     for line in output.splitlines():
@@ -116,28 +124,40 @@ def summarise(samples: list[tuple[int, float]]) -> dict[str, object]:
     return {"count": len(samples), "statuses": statuses, "p50_ms": pct(0.5), "p99_ms": pct(0.99)}
 
 
+OVERLOAD_CONNECTIONS = 96
+
+
+def measure_capacity(database: str, tmp: Path, seconds: int, script: Path, paths: Path) -> float:
+    """Good answers per second of browsing at saturation, shedding off."""
+    env = {"BARBERPRO_RATE_LIMIT_ENABLED": "false", "BARBERPRO_READ_CACHE_ENABLED": "false",
+           "BARBERPRO_LOAD_SHEDDING_ENABLED": "false"}
+    with server(database, tmp, **env) as base:
+        wrk_browse(base, 16, 3, script, paths)  # warm-up
+        return float(wrk_browse(base, 16, seconds, script, paths)["rps"])  # type: ignore[arg-type]
+
+
 def run_mode(mode: str, database: str, tmp: Path, bodies: list[str], offset: int, seconds: int,
-             script: Path, paths: Path) -> dict[str, object]:
+             script: Path, paths: Path, capacity_rps: float) -> dict[str, object]:
     env = {"BARBERPRO_RATE_LIMIT_ENABLED": "false", "BARBERPRO_READ_CACHE_ENABLED": "false",
            "BARBERPRO_LOAD_SHEDDING_ENABLED": "true" if mode == "shedding" else "false"}
     with server(database, tmp, **env) as base:
         probe = Probe(base, bodies[offset:], rate=10)
         probe.run(2)  # warm-up
         unloaded = summarise(probe.run(seconds))
-        capacity = wrk_browse(base, 16, seconds, script, paths)
+        pause_ms = int(1000 * OVERLOAD_CONNECTIONS / (3 * capacity_rps))
         holder: dict[str, list[tuple[int, float]]] = {}
         thread = threading.Thread(target=lambda: holder.setdefault("samples", probe.run(seconds)))
         thread.start()
-        overload = wrk_browse(base, 192, seconds + 2, script, paths)
+        overload = wrk_browse(base, OVERLOAD_CONNECTIONS, seconds + 2, script, paths, pause_ms)
         thread.join()
         loaded = summarise(holder["samples"])
-    capacity_rps = float(capacity["rps"])  # type: ignore[arg-type]
     unloaded_p99 = unloaded["p99_ms"]
     loaded_p99 = loaded["p99_ms"]
     return {
         "mode": mode,
         "booking_unloaded": unloaded,
-        "browse_capacity": capacity,
+        "browse_capacity_rps": capacity_rps,
+        "overload_pause_ms": pause_ms,
         "browse_overload": overload,
         "booking_overloaded": loaded,
         "offered_vs_capacity": round(float(overload["rps"]) / capacity_rps, 2),  # type: ignore[arg-type]
@@ -170,9 +190,10 @@ def main() -> None:
     (tmp / "browse.lua").write_text(LUA_BROWSE)
     results = []
     try:
+        capacity = measure_capacity(database, tmp, args.seconds, tmp / "browse.lua", tmp / "paths.txt")
         for index, mode in enumerate(("no_shedding", "shedding")):
             results.append(run_mode(mode, database, tmp, bodies, 10_000 * index, args.seconds,
-                                    tmp / "browse.lua", tmp / "paths.txt"))
+                                    tmp / "browse.lua", tmp / "paths.txt", capacity))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps({

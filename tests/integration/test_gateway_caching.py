@@ -148,3 +148,17 @@ def test_fast_path_answers_hits_and_keeps_route_metrics(platform: Platform, alph
         metrics = client.get("/metrics").text
     template = 'route="/api/v1/shops/{shop_id}/availability",status="200"'
     assert f'barberpro_http_requests_total{{method="GET",{template}}} 2.0' in metrics
+
+
+def test_static_assets_keep_their_validator_and_are_compressed(platform: Platform, alpha: TenantFixture) -> None:
+    with gateway_client(platform) as client:
+        plain = client.get("/assets/app.css", headers={"accept-encoding": "identity"})
+        if plain.status_code == 404:
+            pytest.skip("this build serves no static assets")
+        assert plain.headers.get_list("etag") == [plain.headers["etag"]]  # one validator, the route's
+        assert plain.headers["cache-control"] == "public, max-age=31536000, immutable"
+        again = client.get("/assets/app.css", headers={"if-none-match": plain.headers["etag"]})
+        assert again.status_code == 304
+        if len(plain.content) >= 1024:
+            zipped = client.get("/assets/app.css", headers={"accept-encoding": "br"})
+            assert zipped.headers["content-encoding"] == "br"

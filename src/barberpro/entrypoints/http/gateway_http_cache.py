@@ -96,8 +96,12 @@ class HttpCacheMiddleware:
                       credentials: bool, send: Send) -> None:
         response_headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         names = {k.lower() for k, _ in response_headers}
-        etag = b'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
-        extra = [(b"etag", etag), (b"vary", b"Accept-Encoding, Authorization")]
+        own = next((v for k, v in response_headers if k.lower() == b"etag"), None)
+        # A route's own validator (static assets) wins; else a weak one from the body.
+        etag = own or b'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
+        extra = [(b"vary", b"Accept-Encoding, Authorization")]
+        if own is None:
+            extra.append((b"etag", etag))
         if b"cache-control" not in names:
             extra.append((b"cache-control", cache_control(path, credentials)))
         inm = request_headers.get("if-none-match")

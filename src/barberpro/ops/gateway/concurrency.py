@@ -1,16 +1,22 @@
 """Adaptive concurrency limit with priority load shedding.
 
-The limit follows the gradient algorithm of Netflix's concurrency-limits (Gradient2): a
-long-term average of request latency is the baseline, a short-term average the present;
-when the present grows past the baseline, requests are queueing, and the limit shrinks by
-the ratio. Requests carry a priority; each priority may only use a share of the limit, so
-anonymous browsing is shed first and booking creation / payment webhooks last.
+The limit follows a latency gradient, as in Netflix's concurrency-limits and Envoy's adaptive
+concurrency filter: the baseline is the lowest short-term latency average seen in a recent
+window (Envoy's "minRTT", kept fresh by letting old windows expire), the present is the
+short-term average; when the present grows past the baseline, requests are queueing, and
+the limit shrinks by the ratio. A long-term mean would drift up under sustained overload and
+hide the queue; a windowed minimum does not. Requests carry a priority; each priority may
+only use a share of the limit, so anonymous browsing is shed first and booking creation /
+payment webhooks last.
 """
 
 from __future__ import annotations
 
 import enum
 import math
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -32,20 +38,21 @@ class GradientSettings:
     min_limit: float = 8.0
     max_limit: float = 500.0
     smoothing: float = 0.2  # how far one update moves the limit towards its target
-    long_window: int = 600  # samples: the baseline adapts slowly
+    baseline_window: float = 30.0  # seconds over which the baseline is the minimum
     short_window: int = 10  # samples: the present
-    tolerance: float = 1.5  # latency may grow this much before the limit shrinks
+    tolerance: float = 2.0  # latency may grow this much before the limit shrinks
     update_every: int = 10  # samples between limit updates
 
 
 class GradientLimiter:
     """Not thread-safe by design: the gateway calls it from the event loop only."""
 
-    def __init__(self, settings: GradientSettings | None = None) -> None:
+    def __init__(self, settings: GradientSettings | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings or GradientSettings()
         self.limit = self.settings.initial_limit
         self.in_flight = 0
-        self._long: float | None = None
+        self._clock = clock
+        self._minima: deque[tuple[int, float]] = deque()  # (second, lowest short average in it)
         self._short: float | None = None
         self._samples = 0
         self.shed_count = 0
@@ -68,21 +75,23 @@ class GradientLimiter:
 
     def _observe(self, latency: float) -> None:
         s = self.settings
-        self._short = latency if self._short is None else self._short + (latency - self._short) * (
+        short = latency if self._short is None else self._short + (latency - self._short) * (
             2 / (s.short_window + 1)
         )
-        self._long = latency if self._long is None else self._long + (latency - self._long) * (
-            2 / (s.long_window + 1)
-        )
+        self._short = short
+        second = int(self._clock())
+        if self._minima and self._minima[-1][0] == second:
+            if short < self._minima[-1][1]:
+                self._minima[-1] = (second, short)
+        else:
+            self._minima.append((second, short))
+        while self._minima and self._minima[0][0] <= second - s.baseline_window:
+            self._minima.popleft()
         self._samples += 1
         if self._samples % s.update_every:
             return
-        assert self._long is not None and self._short is not None
-        # A baseline that drifts up under sustained overload would hide queueing: pull it
-        # back towards the present only when the present is better.
-        if self._short < self._long:
-            self._long = self._short + (self._long - self._short) * 0.5
-        gradient = max(0.5, min(1.0, s.tolerance * self._long / self._short))
+        baseline = min(value for _, value in self._minima)
+        gradient = max(0.5, min(1.0, s.tolerance * baseline / short))
         queue = math.sqrt(self.limit)  # head-room to probe for more capacity
         target = self.limit * gradient + queue
         new_limit = self.limit * (1 - s.smoothing) + target * s.smoothing
@@ -90,4 +99,4 @@ class GradientLimiter:
 
     @property
     def baseline(self) -> float | None:
-        return self._long
+        return min((value for _, value in self._minima), default=None)
