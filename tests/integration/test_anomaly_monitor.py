@@ -31,10 +31,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-INTERVAL = 0.2  # seconds between scrapes
-DAY_SECONDS = 12.0  # one synthetic day of traffic: 60 scrapes
-WARMUP = 150  # 2.5 days of samples before the monitor may alert
-NORMAL_TICKS = 120  # two full days of normal traffic must raise nothing
+INTERVAL = 0.1  # seconds between scrapes
+DAY_SECONDS = 12.0  # one synthetic day of traffic: 120 scrapes
+WARMUP = 300  # 2.5 days of samples before the monitor may alert
+NORMAL_TICKS = 240  # two full days of normal traffic must raise nothing
 SECRET = "test-webhook-secret"
 
 
@@ -62,7 +62,7 @@ def serve(port: int, day_seconds: float) -> None:  # pragma: no cover - runs in 
             now = time.monotonic()
             dt, last = now - last, now
             phase = 2 * math.pi * (now - start) / day_seconds
-            rate = 400.0 * (1.0 + 0.6 * math.sin(phase))  # requests per second, daily cycle
+            rate = 600.0 * (1.0 + 0.6 * math.sin(phase))  # requests per second, daily cycle
             with lock:
                 factor, err = state["latency_factor"], state["error_rate"]
             for _ in range(_poisson(rnd, rate * dt)):

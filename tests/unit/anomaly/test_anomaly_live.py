@@ -39,7 +39,7 @@ q 9
 
 
 def test_counters_become_rates_histograms_mean_and_p95_and_error_ratio() -> None:
-    d = SeriesDeriver()
+    d = SeriesDeriver(quantile=0.95, min_observations=1)
     assert d.derive(parse_text(TEXT_1), now=0.0) == {}
     out = d.derive(parse_text(TEXT_2), now=10.0)
     assert out['req_total:rate{route="/a",status="200"}'] == 9.0
@@ -58,11 +58,14 @@ def test_counter_reset_counts_the_new_value_as_the_increase() -> None:
     assert out['req_total:rate{route="/a",status="200"}'] == 10.0
 
 
-def test_interval_without_observations_is_missing_not_zero_latency() -> None:
+def test_interval_without_enough_observations_is_missing_not_zero_latency() -> None:
     d = SeriesDeriver()
     d.derive(parse_text(TEXT_1), now=0.0)
     out = d.derive(parse_text(TEXT_1), now=10.0)
     assert math.isnan(out['lat:mean{route="/a"}'])
+    d = SeriesDeriver(min_observations=50)  # TEXT_2 adds only 40 observations
+    d.derive(parse_text(TEXT_1), now=0.0)
+    assert math.isnan(d.derive(parse_text(TEXT_2), now=10.0)['lat:mean{route="/a"}'])
 
 
 def test_signature_round_trip_and_tampering() -> None:

@@ -141,14 +141,22 @@ class Monitor:
 
     def tick(self, now: float | None = None) -> list[Alert]:
         """Scrape every source once, score every derived series, raise and return new incidents."""
-        now = time.time() if now is None else now
+        fixed_time = now
         self._tick += 1
         alerts: list[Alert] = []
         for source, read in self._sources():
             try:
-                families = parse_text(read())
+                text = read()
             except Exception as exc:  # a dead target must not stop the others being watched
                 log.warning("anomaly.scrape_failed", source=source, error=str(exc))
+                continue
+            # Rates divide by the time between two snapshots: stamp each when it arrived, so a
+            # slow scrape of one target does not distort another target's rates.
+            now = time.time() if fixed_time is None else fixed_time
+            try:
+                families = parse_text(text)
+            except ValueError as exc:
+                log.warning("anomaly.scrape_unparsable", source=source, error=str(exc))
                 continue
             deriver = self._derivers.setdefault(source, SeriesDeriver())
             for key, value in deriver.derive(families, now).items():

@@ -10,6 +10,7 @@ mid-incident would otherwise have no history to be judged against.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -41,10 +42,24 @@ def series_key(name: str, labels: Iterable[tuple[str, str]]) -> str:
 
 @dataclass
 class SeriesDeriver:
-    """Keeps the previous scrape so that counters and histograms become per-interval values."""
+    """Keeps the previous scrape so that counters and histograms become per-interval values.
 
+    ``quantile`` (e.g. 0.95) also derives that quantile of each histogram. It is off by default:
+    interpolated inside coarse buckets, a quantile jumps from bucket to bucket and sets false
+    records; the mean catches the same regressions without that artefact.
+    """
+
+    quantile: float | None = None
+    # A mean of a handful of heavy-tailed latencies is mostly noise: fewer observations than this
+    # in an interval make its latency missing rather than a point to judge.
+    min_observations: int = 20
+    # Rates, ratios and means span the last ``window`` scrape intervals, like PromQL's rate() over
+    # a range: a target that serves one scrape late shifts counts between two adjacent intervals,
+    # and a one-interval rate would see that as a record spike followed by a dip.
+    window: int = 2
     _prev: dict[tuple[str, Labels], float] = field(default_factory=dict)
     _prev_time: float | None = None
+    _history: deque[tuple[float, dict[tuple[str, Labels], float]]] = field(default_factory=deque)
 
     def derive(self, families: list[tuple[str, str, list[Sample]]], now: float) -> dict[str, float]:
         current: dict[tuple[str, Labels], float] = {}
@@ -52,6 +67,8 @@ class SeriesDeriver:
             for s in samples:
                 current[(s.name, s.labels)] = s.value
         out: dict[str, float] = {}
+        if self._history:
+            self._prev_time, self._prev = self._history[0]
         dt = None if self._prev_time is None else now - self._prev_time
         if dt is not None and dt > 0:
             for fam, kind, samples in families:
@@ -66,8 +83,9 @@ class SeriesDeriver:
                 elif kind == "gauge":
                     for s in samples:
                         out[series_key(s.name, s.labels)] = s.value
-        self._prev = current
-        self._prev_time = now
+        self._history.append((now, current))
+        while len(self._history) > max(self.window, 1):
+            self._history.popleft()
         return out
 
     def _delta(self, s: Sample) -> float:
@@ -118,15 +136,18 @@ class SeriesDeriver:
             assert isinstance(count, float) and isinstance(total, float)
             key_labels = list(labels)
             out[series_key(fam + ":rate", key_labels)] = (count / dt) if not math.isnan(count) else math.nan
-            if math.isnan(count) or count <= 0:
+            q_key = None if self.quantile is None else series_key(f"{fam}:p{round(self.quantile * 100)}", key_labels)
+            if math.isnan(count) or count < max(self.min_observations, 1):
                 # No observation in this interval: the latency is missing, not zero.
                 out[series_key(fam + ":mean", key_labels)] = math.nan
-                out[series_key(fam + ":p95", key_labels)] = math.nan
+                if q_key is not None:
+                    out[q_key] = math.nan
                 continue
             out[series_key(fam + ":mean", key_labels)] = total / count
-            buckets = g["buckets"]
-            assert isinstance(buckets, list)
-            out[series_key(fam + ":p95", key_labels)] = _bucket_quantile(0.95, sorted(buckets))
+            if q_key is not None and self.quantile is not None:
+                buckets = g["buckets"]
+                assert isinstance(buckets, list)
+                out[q_key] = _bucket_quantile(self.quantile, sorted(buckets))
 
 
 def _bucket_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
