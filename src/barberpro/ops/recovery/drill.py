@@ -52,6 +52,7 @@ class DrillRun:
     segments_applied: int
     load_seconds: float
     refused: int
+    slots_left: int  # 0 means the load ran out of free slots before the kill: RPO not exercised
 
 
 @dataclass
@@ -224,7 +225,7 @@ def run_once(base_db: Path, workdir: Path, env: dict[str, str], *, mode: str, lo
         restore_s=round(restored_at - detected, 3), start_s=round(serving - restored_at, 3),
         first_booking_s=round(serving - ready, 3),
         rto_s=round(serving - killed, 3), segments_applied=report.segments, load_seconds=load_seconds,
-        refused=load.refused,
+        refused=load.refused, slots_left=load.remaining(),
     )
 
 

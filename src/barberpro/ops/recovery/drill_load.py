@@ -181,6 +181,10 @@ class BookingLoad:
                 else:
                     self.refused += 1
 
+    def remaining(self) -> int:
+        with self._lock:
+            return len(self.slots) - self._next
+
     def start(self) -> None:
         for number in range(self.clients):
             thread = threading.Thread(target=self._client, args=(number,), daemon=True)
