@@ -14,6 +14,7 @@ has finished, so the caller's committed transaction is in the backup location.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -26,6 +27,8 @@ from barberpro.ops.recovery import wal
 from barberpro.ops.recovery.chain import put_sealed, segment_name, snapshot_name
 from barberpro.ops.recovery.locations import BackupLocation
 from barberpro.ops.recovery.sealing import digest
+
+log = logging.getLogger("barberpro.recovery")
 
 
 class NotDurable(RuntimeError):
@@ -277,6 +280,10 @@ class WalShipper:
             self._thread.join(timeout=10)
         try:
             self.tick()  # ship the tail on a clean shutdown
+        except Exception as error:
+            # Shutdown goes on (the database itself is intact); the operator must know.
+            self.stats.errors.append(f"{type(error).__name__}: {error}")
+            log.error("could not ship the last changes at shutdown: %s", error)
         finally:
             self._unpin()
             for connection in (self._writer, self._reader, self._checkpointer):
