@@ -58,7 +58,7 @@ def served(database: Path, location: DirectoryLocation, timeout: float = 2.0) ->
     app = ContinuousBackupMiddleware(booking_app(database),
                                      factory=lambda: WalShipper(database, location, KEY, interval=30.0),
                                      mode="sync", ack_timeout=timeout)
-    return TestClient(app)  # type: ignore[arg-type]
+    return TestClient(app)
 
 
 def test_every_acknowledged_write_is_already_in_the_backup(tmp_path: Path) -> None:
