@@ -10,14 +10,18 @@ object breaks the chain and restore refuses it with the object's name.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from barberpro.ops.recovery.locations import BackupLocation
-from barberpro.ops.recovery.sealing import digest, seal, unseal
+from barberpro.ops.recovery.sealing import digest, seal, unseal, unseal_chunks
 
 
 class BrokenChain(ValueError):
@@ -65,20 +69,48 @@ class Piece:
     body: bytes
 
 
+def _snapshot_into(blob: bytes, key: bytes, name: str, target: Path) -> dict[str, Any]:
+    """Decrypt, hash and write the snapshot chunk by chunk (no 600 MB intermediate copies)."""
+    chunks = unseal_chunks(blob, key, name)
+    line, _, rest = next(chunks).partition(b"\n")
+    meta: dict[str, Any] = json.loads(line)
+    hasher = hashlib.sha256()
+    with target.open("wb") as out:
+        for part in itertools.chain([rest], chunks):
+            hasher.update(part)
+            out.write(part)
+        out.flush()
+        os.fsync(out.fileno())  # the restored file must be on disk before it replaces anything
+    if hasher.hexdigest() != meta["body_sha256"]:
+        raise BrokenChain(f"{name}: checksum mismatch")
+    return meta
+
+
 def read_chain(
-    location: BackupLocation, key: bytes, generation: str, until: datetime | None = None
+    location: BackupLocation, key: bytes, generation: str, until: datetime | None = None,
+    snapshot_into: Path | None = None,
 ) -> Iterator[Piece]:
-    """Yield the snapshot, then each segment in order, checking seal, checksum and links."""
+    """Yield the snapshot, then each segment in order, checking seal, checksum and links.
+
+    With `snapshot_into`, the snapshot's body is written to that file instead of being
+    returned (its Piece has an empty body).
+    """
     name = snapshot_name(generation)
     try:
-        plain = unseal(location.get(name), key, name)
+        blob = location.get(name)
+        if snapshot_into is not None:
+            meta, body = _snapshot_into(blob, key, name, snapshot_into), b""
+        else:
+            meta, body = unpack(unseal(blob, key, name))
+            if digest(body) != meta["body_sha256"]:
+                raise BrokenChain(f"{name}: checksum mismatch")
     except FileNotFoundError as error:
         raise BrokenChain(f"{name}: missing") from error
+    except BrokenChain:
+        raise
     except ValueError as error:
         raise BrokenChain(str(error)) from error
-    meta, body = unpack(plain)
-    if digest(body) != meta["body_sha256"]:
-        raise BrokenChain(f"{name}: checksum mismatch")
+    del blob
     yield Piece(name, meta, body)
     previous = link(meta)
     names = location.list(f"generations/{generation}/segments")

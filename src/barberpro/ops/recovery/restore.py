@@ -63,11 +63,9 @@ def restore(
     last_shipped: str | None = None
     tail: dict[str, object] = {}
     try:
-        pieces = read_chain(location, key, chosen, until=at)
+        pieces = read_chain(location, key, chosen, until=at, snapshot_into=partial)
         snapshot = next(pieces)
         page_size = int(snapshot.meta["page_size"])
-        with partial.open("wb") as handle:
-            handle.write(snapshot.body)
         tail = {"index": -1, "sha256": link(snapshot.meta)}
         for piece in pieces:
             transactions += apply_records(partial, piece.body, page_size)

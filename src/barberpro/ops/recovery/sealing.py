@@ -13,6 +13,7 @@ import base64
 import hashlib
 import os
 import struct
+from collections.abc import Iterator
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -55,29 +56,38 @@ def seal(plaintext: bytes, key: bytes, label: str) -> bytes:
     return b"".join(parts)
 
 
-def unseal(blob: bytes, key: bytes, label: str) -> bytes:
+def unseal_chunks(blob: bytes, key: bytes, label: str) -> Iterator[bytes]:
+    """The plaintext chunk by chunk, each authenticated before it is yielded.
+
+    A consumer that stops early, or an object cut short, never gets past the damage: the
+    error is raised at the first chunk that fails, or after the last one yielded.
+    """
     if not blob.startswith(MAGIC):
         raise SealError(f"{label}: not a BarberPro backup object (truncated or foreign)")
     aead = AESGCM(key)
     view = memoryview(blob)
-    position, index, out = len(MAGIC), 0, []
+    position, index = len(MAGIC), 0
     while True:
         header_end = position + NONCE_SIZE + _LENGTH.size
         if header_end > len(blob):
             raise SealError(f"{label}: truncated")
-        nonce = view[position : position + NONCE_SIZE]
+        nonce = bytes(view[position : position + NONCE_SIZE])
         (length,) = _LENGTH.unpack_from(blob, position + NONCE_SIZE)
         end = header_end + length
         if length < TAG_SIZE or end > len(blob):
             raise SealError(f"{label}: truncated")
         last = end == len(blob)
         try:
-            out.append(aead.decrypt(bytes(nonce), view[header_end:end], _ad(label, index, last)))
+            yield aead.decrypt(nonce, view[header_end:end], _ad(label, index, last))
         except InvalidTag as error:
             raise SealError(f"{label}: fails authentication (corrupted, or sealed with another key)") from error
         if last:
-            return b"".join(out)
+            return
         position, index = end, index + 1
+
+
+def unseal(blob: bytes, key: bytes, label: str) -> bytes:
+    return b"".join(unseal_chunks(blob, key, label))
 
 
 def digest(data: bytes) -> str:
