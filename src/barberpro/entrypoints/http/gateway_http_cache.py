@@ -1,6 +1,6 @@
 """HTTP caching for a CDN in front: ETag / If-None-Match, Cache-Control, gzip or brotli.
 
-Only complete GET/HEAD 200 answers are touched (the API's JSON and the docs); streamed
+Only complete GET 200 answers are touched (the API's JSON and the docs); streamed
 bodies pass through. Availability answers are `no-cache` (a CDN revalidates them every
 time, cheaply, with the ETag) so that a CDN never widens the stale-slot bound.
 """
@@ -54,7 +54,8 @@ class HttpCacheMiddleware:
         self.brotli = brotli_enabled and _brotli is not None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        # HEAD answers carry GET's Content-Length with no body: nothing to hash or compress.
+        if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
