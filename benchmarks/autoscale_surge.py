@@ -1,0 +1,64 @@
+"""Robustness: the frozen default on a dev trace with a 50x traffic surge in the test span.
+
+The demand of the last `--surge-days` days is multiplied by `--factor` (at an
+arbitrary minute, not at a day boundary). Capacity stays as in
+autoscale_targets.py (mean training demand = 5 replicas), so the surge needs
+~50x the replicas. Prints JSON: default, HPA at 70 % and 30 %, static peak,
+oracle; steps over capacity during the first hour of the surge and after it.
+
+    .venv/bin/python benchmarks/autoscale_surge.py [--trace ../shared/data/traffic/nasa_http_1995_1min.csv]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    import numpy as np
+
+    from barberpro.entrypoints.cli.autoscale import run_policy
+    from barberpro.ops.autoscaling import ScalingConfig
+    from barberpro.ops.autoscaling.traces import load_trace
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--trace", default=str(ROOT / "../shared/data/traffic/nasa_http_1995_1min.csv"))
+    parser.add_argument("--test-days", type=float, default=7.0)
+    parser.add_argument("--surge-days", type=float, default=3.3)
+    parser.add_argument("--factor", type=float, default=50.0)
+    args = parser.parse_args()
+    trace = load_trace(args.trace)
+    start = len(trace) - trace.steps_for_days(args.test_days)
+    surge_at = len(trace) - trace.steps_for_days(args.surge_days)
+    values = trace.values.copy()
+    values[surge_at:] *= args.factor
+    trace = replace(trace, values=values)
+    per_step = float(values[:start].mean()) / 5.0
+    # No replica ceiling here: the surge needs more than the default 1,000.
+    cfg = ScalingConfig(capacity_per_replica_rpm=per_step / trace.step_minutes, max_replicas=100_000)
+    hour = max(1, round(60 / trace.step_minutes))
+    report: dict[str, object] = {"trace": trace.name, "factor": args.factor, "surge_step": surge_at - start}
+    for name, knob in (("default", None), ("hpa", 0.7), ("hpa", 0.3), ("static", None), ("oracle", None)):
+        result = run_policy(trace, name, cfg, start, knob)
+        over = result.demand > result.ready * result.capacity_per_step
+        i = surge_at - start
+        s = result.summary
+        report[f"{name}{'' if knob is None else f'@{knob}'}"] = {
+            "replica_hours": s.replica_hours,
+            "steps_over_capacity": s.steps_over_capacity,
+            "over_before_surge": int(over[:i].sum()),
+            "over_first_hour_of_surge": int(over[i : i + hour].sum()),
+            "over_after_first_hour": int(over[i + hour :].sum()),
+            "replicas_before_surge_mean": float(np.mean(result.provisioned[:i])),
+            "replicas_after_surge_mean": float(np.mean(result.provisioned[i + hour :])),
+        }
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
