@@ -12,6 +12,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,10 +23,6 @@ import pytest
 from barberpro.ops.recovery.locations import DirectoryLocation
 from barberpro.ops.recovery.postgres import (
     archive_command_for_spool,
-    fetch_all_wal,
-    get_base_backup,
-    latest_base_backup,
-    put_base_backup,
     ship_spool,
 )
 from barberpro.ops.recovery.sealing import MAGIC, load_key, new_key
@@ -125,20 +122,25 @@ def owned_dir(path: Path) -> Path:
     return path
 
 
-def restored_cluster(root: Path, name: str, location: DirectoryLocation, key: bytes, target: str | None) -> Cluster:
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "postgres"
+
+
+def script_env(location: DirectoryLocation, key: str, **extra: str) -> dict[str, str]:
+    """The deploy scripts as an operator runs them: `barberpro` and the server tools on PATH."""
+    path = f"{Path(sys.executable).parent}:{BIN}:{os.environ['PATH']}"
+    return {**os.environ, "PATH": path, "BARBERPRO_BACKUP_TO": str(location.root),
+            "BARBERPRO_BACKUP_KEY": key, **extra}
+
+
+def restored_cluster(root: Path, name: str, location: DirectoryLocation, key: str, target: str | None) -> Cluster:
+    """deploy/postgres/restore_pitr.sh into a new data directory, then start and wait."""
     cluster = Cluster(root, name)
-    get_base_backup(location, key, latest_base_backup(location), cluster.data)
     staging = root / f"{name}-wal"
-    fetch_all_wal(location, key, staging)
+    subprocess.run(["bash", str(DEPLOY / "restore_pitr.sh"), str(cluster.data), *([target] if target else [])],
+                   env=script_env(location, key, BARBERPRO_PG_WAL_STAGING=str(staging)), check=True,
+                   capture_output=True, timeout=120)
     for path in (cluster.data, staging):
         subprocess.run(["chown", "-R", "postgres:postgres", str(path)], check=True)
-    os.chmod(cluster.data, 0o700)
-    (cluster.data / "postmaster.pid").unlink(missing_ok=True)
-    cluster.conf(restore_command=f"cp {staging}/%f %p", archive_mode="off")
-    if target:
-        cluster.conf(recovery_target_time=target, recovery_target_action="promote")
-    (cluster.data / "recovery.signal").touch()
-    shutil.chown(cluster.data / "recovery.signal", "postgres", "postgres")
     cluster.start()
     deadline = time.monotonic() + 60
     while cluster.value("SELECT pg_is_in_recovery()") != "f":
@@ -148,18 +150,15 @@ def restored_cluster(root: Path, name: str, location: DirectoryLocation, key: by
 
 
 def test_point_in_time_recovery_from_sealed_base_backup_and_wal_archive(root: Path) -> None:
-    key = load_key(new_key())
+    encoded = new_key()
     location = DirectoryLocation(root / "backup")
     spool = owned_dir(root / "spool")
     primary = initdb(root, "primary")
     primary.conf(wal_level="replica", archive_mode="on", archive_command=archive_command_for_spool(spool))
     primary.start()
     primary.sql("CREATE TABLE bookings (n int PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())")
-    base = root / "base"
-    as_postgres(f"{BIN}/pg_basebackup", "-h", str(root), "-p", str(primary.port), "-U", "postgres",
-                "-D", str(base), "-Fp", "-X", "none", "--checkpoint=fast", "--manifest-checksums=SHA256")
-    as_postgres(f"{BIN}/pg_verifybackup", "--no-parse-wal", str(base))
-    put_base_backup(location, key, base, "base-1")
+    subprocess.run(["bash", str(DEPLOY / "base_backup.sh"), f"host={root} port={primary.port} user=postgres"],
+                   env=script_env(location, encoded), check=True, capture_output=True, timeout=120)
     primary.sql("INSERT INTO bookings (n) SELECT generate_series(1, 100)")
     target = primary.value("SELECT clock_timestamp()")
     time.sleep(1.1)
@@ -170,14 +169,14 @@ def test_point_in_time_recovery_from_sealed_base_backup_and_wal_archive(root: Pa
     while primary.value("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") < last:
         assert time.monotonic() < deadline, "WAL was not archived"
         time.sleep(0.1)
-    ship_spool(location, key, spool)
+    ship_spool(location, load_key(encoded), spool)
     primary.stop("immediate")
     shutil.rmtree(primary.data)  # the primary is gone
 
-    to_target = restored_cluster(root, "pitr", location, key, target)
+    to_target = restored_cluster(root, "pitr", location, encoded, target)
     assert to_target.value("SELECT count(*), max(n) FROM bookings") == "100|100"
     to_target.stop()
-    latest = restored_cluster(root, "latest", location, key, None)
+    latest = restored_cluster(root, "latest", location, encoded, None)
     assert latest.value("SELECT count(*) FROM bookings") == "200"
     latest.stop()
     # The archive is sealed: no WAL or base file in the location is readable as is.
