@@ -191,9 +191,11 @@ def test_synchronous_standby_holds_every_acknowledged_commit(root: Path) -> None
     primary.start()
     primary.sql("CREATE TABLE bookings (n int PRIMARY KEY)")
     standby = Cluster(root, "standby")
-    as_postgres(f"{BIN}/pg_basebackup", "-h", str(root), "-p", str(primary.port), "-U", "postgres",
-                "-d", f"host={root} port={primary.port} user=postgres application_name=standby1",
-                "-D", str(standby.data), "-Fp", "-X", "stream", "-R")
+    subprocess.run(["bash", str(DEPLOY / "standby.sh"), str(standby.data), "standby1",
+                    f"host={root} port={primary.port} user=postgres"],
+                   env=script_env(DirectoryLocation(root / "unused"), new_key()), check=True,
+                   capture_output=True, timeout=120)
+    subprocess.run(["chown", "-R", "postgres:postgres", str(standby.data)], check=True)
     standby.start()
     primary.sql("ALTER SYSTEM SET synchronous_standby_names = 'standby1'")
     primary.sql("SELECT pg_reload_conf()")
