@@ -241,11 +241,15 @@ class WalShipper:
                 self._started += 1
                 number = self._started
             began = time.monotonic()
-            next_due = max(next_due + self.interval, began) if began >= next_due else next_due
+            if began >= next_due:  # a scheduled tick (an on-demand one keeps the schedule)
+                next_due += self.interval
+                if next_due <= began:  # fell behind: restart the cadence rather than burst
+                    next_due = began + self.interval
             try:
                 self.tick()
             except Exception as error:
-                self.stats.errors.append(f"{type(error).__name__}: {error}")
+                self.stats.errors = [*self.stats.errors[-99:], f"{type(error).__name__}: {error}"]
+                log.error("backup tick failed: %s", error)
                 with self._cond:
                     self._failure = error
                     self._done = number
