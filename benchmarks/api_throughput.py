@@ -202,7 +202,11 @@ def bench_database(label: str, database_url: str, seconds: int, levels: list[int
         "BARBERPRO_DEFAULT_TENANT": "bench",
         "BARBERPRO_SECRET_KEY": "bench-secret-key-with-at-least-32-characters",
         "BARBERPRO_VAR_DIR": str(tmp),
+        # The platform's own cost: no rate limits, no load shedding and no read cache in front
+        # (benchmarks/gateway_cache.py measures what the cache adds).
         "BARBERPRO_RATE_LIMIT_ENABLED": "false",
+        "BARBERPRO_LOAD_SHEDDING_ENABLED": "false",
+        "BARBERPRO_READ_CACHE_ENABLED": "false",
         "BARBERPRO_LOG_LEVEL": "INFO",
     }
     log = (tmp / "server.log").open("w")

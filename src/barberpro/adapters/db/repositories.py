@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, tuple_, update
@@ -233,12 +233,18 @@ _B = t.bookings.c
 _HOLDS_TIME = _B.status != BookingStatus.CANCELLED.value
 
 
+# No booking or block lasts longer than this (services ≤ 8 h + 2 h buffer, blocks ≤ 24 h), so an
+# overlap search can bound `starts_at` from below and range-scan the (barber_id, starts_at) index
+# instead of a barber's whole history.
+LONGEST_BOOKING = timedelta(hours=24)
+
 _OVERLAP = (
     select(_B.id)
     .where(
         _B.tenant_id == bindparam("t"),
         _B.barber_id == bindparam("barber"),
         _HOLDS_TIME,
+        _B.starts_at > bindparam("floor"),
         _B.starts_at < bindparam("until"),
         _B.blocks_until > bindparam("start"),
         _B.id != bindparam("self_id"),
@@ -249,6 +255,7 @@ _BUSY_WHERE = (
     _B.tenant_id == bindparam("t"),
     _B.barber_id.in_(bindparam("ids", expanding=True)),
     _HOLDS_TIME,
+    _B.starts_at > bindparam("floor"),
     _B.starts_at < bindparam("end"),
     _B.blocks_until > bindparam("start"),
 )
@@ -283,6 +290,7 @@ class SqlBookingRepository(_Scoped):
             "barber": booking.barber_id,
             "until": booking.blocks_until,
             "start": booking.start,
+            "floor": booking.start - LONGEST_BOOKING,
             "self_id": booking.id,
         }
         return self._c.execute(_OVERLAP, parameters).first() is not None
@@ -314,7 +322,13 @@ class SqlBookingRepository(_Scoped):
     def busy(
         self, barber_ids: Sequence[str], start: datetime, end: datetime, exclude_id: str | None = None
     ) -> list[BusyInterval]:
-        parameters: dict[str, Any] = {"t": self._tenant, "ids": list(barber_ids), "start": start, "end": end}
+        parameters: dict[str, Any] = {
+            "t": self._tenant,
+            "ids": list(barber_ids),
+            "start": start,
+            "end": end,
+            "floor": start - LONGEST_BOOKING,
+        }
         if exclude_id is not None:
             parameters["exclude"] = exclude_id
         rows = self._c.execute(_BUSY if exclude_id is None else _BUSY_EXCLUDING, parameters)

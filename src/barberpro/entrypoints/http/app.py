@@ -23,8 +23,9 @@ from barberpro.entrypoints.http.routes_public import router as public_router
 from barberpro.entrypoints.http.routes_staff import router as staff_router
 from barberpro.entrypoints.http.tenancy import TenantResolver
 from barberpro.entrypoints.http.views import JSON
-
 from barberpro.entrypoints.web.router import router as web_router
+from barberpro.ops.recovery.continuous import install_continuous_backup
+
 DESCRIPTION = """
 BarberPro's JSON API. Public reads and booking creation need no credentials (the tenant
 comes from the Host); staff endpoints take `Authorization: Bearer <token>` from
@@ -66,11 +67,11 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     metrics = HttpMetrics()
     app.state.platform = platform
     app.state.metrics = metrics
-    app.state.tenant_resolver = TenantResolver(
-        platform.directory, settings.base_domain, settings.default_tenant
-    )
+    app.state.tenant_resolver = TenantResolver(platform.directory, settings.base_domain, settings.default_tenant)
     problems.install(app)
     install_gateway(app, platform, settings)  # inside GatewayMiddleware: refusals still logged
+    # Continuous SQLite backup when BARBERPRO_BACKUP_TO is set (sync mode holds each answer until shipped).
+    install_continuous_backup(app, settings.database_url)
     app.add_middleware(GatewayMiddleware, metrics=metrics, hsts=settings.secure_cookies)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and database reachability")
@@ -98,5 +99,5 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(staff_router)
     app.include_router(auth_router)
     routes_payments.install(app, platform)
-    return app
     app.include_router(web_router)
+    return app
