@@ -313,3 +313,18 @@ def test_dates_out_of_range_are_problems_not_errors(client: TestClient, alpha: T
     for response in checks:
         assert response.status_code == 422, response.text
         assert response.headers["content-type"] == PROBLEM
+
+
+def test_staff_export_the_audit_trail(client: TestClient, alpha: TenantFixture, beta: TenantFixture) -> None:
+    slot = first_slot(client, alpha)[0]
+    booking = client.post("/api/v1/bookings", json=booking_body(alpha, slot["start"])).json()
+    staff = staff_headers(client, alpha.owner_email)
+    exported = client.get("/api/v1/staff/audit/export", params={"format": "csv"}, headers=staff)
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    assert "attachment" in exported.headers["content-disposition"]
+    assert booking["id"] in exported.text and "BookingConfirmed" in exported.text
+    assert beta.shop_id not in exported.text  # one tenant only
+    as_json = client.get("/api/v1/staff/audit/export", params={"format": "json"}, headers=staff).json()
+    assert any(row["action"] == "AuditTrailExported" for row in as_json)
+    assert client.get("/api/v1/staff/audit/export", params={"format": "xml"}, headers=staff).status_code == 422
+    assert client.get("/api/v1/staff/audit/export").status_code == 401

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date as Date
 from datetime import time, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
 from barberpro.application import catalog
+from barberpro.application.audit_exports import record_trail_export
 from barberpro.application.bookings import agenda
 from barberpro.application.pagination import decode_cursor, encode_cursor
 from barberpro.application.staff_auth import create_staff_user
@@ -87,8 +88,7 @@ def get_agenda(
                 {
                     "barber": barber_view(c.barber),
                     "bookings": [
-                        booking_view(b, shop.zone, customer=customers.get(b.customer_id or ""))
-                        for b in c.bookings
+                        booking_view(b, shop.zone, customer=customers.get(b.customer_id or "")) for b in c.bookings
                     ],
                 }
                 for c in columns
@@ -152,12 +152,8 @@ def patch_branding(
 
 
 @router.post("/shops", status_code=201, summary="Create a shop")
-def create_shop(
-    request: Request, body: ShopIn, platform: PlatformDep, caller: CallerDep, _staff: StaffDep
-) -> JSON:
-    shop = catalog.create_shop(
-        platform.uow(caller.tenant.id), context(request, platform, caller), **body.model_dump()
-    )
+def create_shop(request: Request, body: ShopIn, platform: PlatformDep, caller: CallerDep, _staff: StaffDep) -> JSON:
+    shop = catalog.create_shop(platform.uow(caller.tenant.id), context(request, platform, caller), **body.model_dump())
     return JSON(shop_view(shop), status_code=201)
 
 
@@ -180,9 +176,7 @@ def patch_shop(
 
 
 @router.post("/barbers", status_code=201, summary="Create a barber")
-def create_barber(
-    request: Request, body: BarberIn, platform: PlatformDep, caller: CallerDep, _staff: StaffDep
-) -> JSON:
+def create_barber(request: Request, body: BarberIn, platform: PlatformDep, caller: CallerDep, _staff: StaffDep) -> JSON:
     barber = catalog.create_barber(
         platform.uow(caller.tenant.id), context(request, platform, caller), **body.model_dump()
     )
@@ -211,9 +205,7 @@ def patch_barber(
 def delete_barber(
     request: Request, barber_id: str, platform: PlatformDep, caller: CallerDep, _staff: StaffDep
 ) -> Response:
-    catalog.update_barber(
-        platform.uow(caller.tenant.id), context(request, platform, caller), barber_id, active=False
-    )
+    catalog.update_barber(platform.uow(caller.tenant.id), context(request, platform, caller), barber_id, active=False)
     return Response(status_code=204)
 
 
@@ -269,9 +261,7 @@ def patch_service(
 def delete_service(
     request: Request, service_id: str, platform: PlatformDep, caller: CallerDep, _staff: StaffDep
 ) -> Response:
-    catalog.update_service(
-        platform.uow(caller.tenant.id), context(request, platform, caller), service_id, active=False
-    )
+    catalog.update_service(platform.uow(caller.tenant.id), context(request, platform, caller), service_id, active=False)
     return Response(status_code=204)
 
 
@@ -338,6 +328,27 @@ def create_user(
         barber_id=body.barber_id,
     )
     return JSON(staff_view(user), status_code=201)
+
+
+@router.get("/audit/export", summary="Owner/manager: the tenant's whole audit trail as CSV or JSON")
+def audit_export(
+    request: Request,
+    platform: PlatformDep,
+    caller: CallerDep,
+    _staff: StaffDep,
+    format: Annotated[Literal["csv", "json"], Query()] = "csv",
+) -> Response:
+    from barberpro.ops.audit.trail import export
+
+    # Recorded first (and permission-checked there): the export itself is part of the trail.
+    record_trail_export(platform.uow(caller.tenant.id), context(request, platform, caller), fmt=format)
+    body = export(platform.database, caller.tenant.id, format)
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/json"
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="auditoria-{caller.tenant.slug}.{format}"'},
+    )
 
 
 @router.get("/audit", summary="Owner/manager: the audit trail (optionally of one entity)")
