@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from barberpro.application.context import Context
 from barberpro.application.manage_tokens import verify_manage_token
@@ -20,7 +21,7 @@ SESSION_COOKIE = "bp_session"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
     platform: Platform = request.app.state.platform
     return platform
 
@@ -42,14 +43,26 @@ def _credential(request: Request) -> tuple[str | None, bool]:
     return (cookie, True) if cookie else (None, False)
 
 
-def get_caller(request: Request, platform: Annotated[Platform, Depends(get_platform)]) -> Caller:
+async def get_caller(request: Request, platform: Annotated[Platform, Depends(get_platform)]) -> Caller:
+    # Async, so that a public read costs no thread hop here: the host's tenant is nearly always
+    # cached; the database is touched (in the thread pool) only on a cache miss or for credentials.
     resolver: TenantResolver = request.app.state.tenant_resolver
-    host_tenant, explicit = resolver.resolve(request.headers.get("host", ""))
+    host = request.headers.get("host", "")
+    resolved = resolver.peek(host)
+    if resolved is None:
+        resolved = await run_in_threadpool(resolver.resolve, host)
+    host_tenant, explicit = resolved
     secret, from_cookie = _credential(request)
     if secret is None:
         if host_tenant is None:
             raise NotFound("no shop is served at this address")
         return Caller(host_tenant, None)
+    return await run_in_threadpool(_staff_caller, request, platform, host_tenant, explicit, secret, from_cookie)
+
+
+def _staff_caller(
+    request: Request, platform: Platform, host_tenant: Tenant | None, explicit: bool, secret: str, from_cookie: bool
+) -> Caller:
     staff = authenticate(platform.directory, platform.uow, secret, platform.clock.now())
     if (
         from_cookie
@@ -81,7 +94,7 @@ def context(request: Request, platform: Platform, caller: Caller, actor: Actor |
     )
 
 
-def require_staff(caller: CallerDep) -> Authenticated:
+async def require_staff(caller: CallerDep) -> Authenticated:
     if caller.staff is None:
         raise Unauthenticated("staff credentials required")
     return caller.staff
@@ -90,7 +103,7 @@ def require_staff(caller: CallerDep) -> Authenticated:
 StaffDep = Annotated[Authenticated, Depends(require_staff)]
 
 
-def require_manager(staff: StaffDep) -> Authenticated:
+async def require_manager(staff: StaffDep) -> Authenticated:
     if staff.actor.role not in (Role.OWNER, Role.MANAGER):
         raise PermissionDenied("this needs the owner or manager role")
     return staff

@@ -22,6 +22,13 @@ class TenantResolver:
         self._cache: dict[str, tuple[float, Tenant | None, bool]] = {}
         self._lock = threading.Lock()
 
+    def peek(self, host: str) -> tuple[Tenant | None, bool] | None:
+        """The cached answer for `host`, or None when resolving it needs the database."""
+        cached = self._cache.get(host.split(":", 1)[0].lower().rstrip("."))
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1], cached[2]
+        return None
+
     def resolve(self, host: str) -> tuple[Tenant | None, bool]:
         """Returns the tenant and whether the host named it explicitly (not the default)."""
         name = host.split(":", 1)[0].lower().rstrip(".")

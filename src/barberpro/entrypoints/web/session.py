@@ -26,9 +26,7 @@ CSRF_COOKIE = "bp_csrf"
 
 
 async def web_platform(request: Request) -> Platform:
-    # The API's get_platform is a plain function, which FastAPI runs on the thread pool; an
-    # attribute read does not need that hop (it shows in the pages' tail latency under load).
-    return get_platform(request)
+    return await get_platform(request)
 
 
 PlatformDep = Annotated[Platform, Depends(web_platform)]
