@@ -13,7 +13,7 @@ from barberpro.ops.autoscaling.traces import load_trace
 
 def test_defaults_ship_the_placeholder_capacity() -> None:
     cfg = default_config()
-    assert cfg.capacity_per_replica_rpm == 2000.0
+    assert cfg.capacity_per_replica_rpm == 26000.0
     assert cfg.cold_start_minutes == 2.0
 
 
