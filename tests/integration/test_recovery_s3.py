@@ -19,8 +19,7 @@ from barberpro.ops.recovery.locations import S3Location, open_location
 from barberpro.ops.recovery.restore import restore
 from barberpro.ops.recovery.sealing import load_key, new_key
 from barberpro.ops.recovery.shipper import WalShipper
-
-from unit.recovery.test_wal_shipping import content, make_source, write  # noqa: I001 - shared helpers
+from unit.recovery.test_wal_shipping import content, make_source, write
 
 moto_server = pytest.importorskip("moto.server", reason="moto[server] (dev extra) provides the local S3 store")
 KEY = load_key(new_key())
