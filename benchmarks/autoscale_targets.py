@@ -31,6 +31,10 @@ TRACES = {
 HPA_TARGETS = tuple(round(0.1 + 0.05 * i, 2) for i in range(17))  # 0.10 .. 0.90
 
 
+
+# Short chart names: the charts are committed, the traces they come from are not.
+CHART_NAMES = {"nasa_http_1995_1min": "nasa", "nab_elb_request_count_5min": "elb", "nab_nyc_taxi_30min": "taxi"}
+
 def main() -> None:
     from dataclasses import replace
 
@@ -116,7 +120,7 @@ def main() -> None:
             marks = {"default": brief(default)}
             suffix = "_validation" if args.validation else ""
             for ext in ("png", "svg"):
-                out = Path(args.charts) / f"pareto_{trace.name}{suffix}.{ext}"
+                out = Path(args.charts) / f"pareto_{CHART_NAMES.get(trace.name, trace.name)}{suffix}.{ext}"
                 out.parent.mkdir(parents=True, exist_ok=True)
                 draw_pareto(points, f"{trace.name}: cost vs steps over capacity", target, out, marks)
             entry["pareto_points"] = points
