@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from barberpro.adapters.db import mapping as m
 from barberpro.adapters.db import tables as t
 from barberpro.adapters.db.engine import Database
+from barberpro.adapters.db.repositories import fetch_tenant
 from barberpro.application.ports import ApiToken
-from barberpro.domain.tenancy import Tenant, validate_theme
+from barberpro.domain.tenancy import Tenant
 
 
 class SqlPlatformDirectory:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def _tenant_where(self, *conditions: object) -> Tenant | None:
+    def _tenant_where(self, condition: Any) -> Tenant | None:
         with self._db.engine.connect() as connection:
-            row = connection.execute(select(t.tenants).where(*conditions)).one_or_none()  # type: ignore[arg-type]
-            if row is None:
-                return None
-            domains = connection.execute(
-                select(t.tenant_domains.c.domain).where(t.tenant_domains.c.tenant_id == row.id)
-            ).scalars()
-            return Tenant(
-                id=row.id,
-                slug=row.slug,
-                name=row.name,
-                domains=tuple(sorted(domains)),
-                theme=validate_theme(row.theme),
-                locale=row.locale,
-                currency=row.currency,
-            )
+            return fetch_tenant(connection, condition)
 
     def tenant(self, tenant_id: str) -> Tenant | None:
         return self._tenant_where(t.tenants.c.id == tenant_id)

@@ -61,23 +61,31 @@ class _Scoped:
         self._tenant = tenant_id
 
 
+def fetch_tenant(connection: Connection, condition: Any) -> Tenant | None:
+    """One tenant with its domains, by any condition on the tenants table."""
+    row = connection.execute(select(t.tenants).where(condition)).one_or_none()
+    if row is None:
+        return None
+    domains = connection.execute(
+        select(t.tenant_domains.c.domain).where(t.tenant_domains.c.tenant_id == row.id)
+    ).scalars()
+    return Tenant(
+        id=row.id,
+        slug=row.slug,
+        name=row.name,
+        domains=tuple(sorted(domains)),
+        theme=validate_theme(row.theme),
+        locale=row.locale,
+        currency=row.currency,
+    )
+
+
 class SqlTenantRepository(_Scoped):
     def get(self) -> Tenant:
-        row = self._c.execute(select(t.tenants).where(t.tenants.c.id == self._tenant)).one_or_none()
-        if row is None:
+        tenant = fetch_tenant(self._c, t.tenants.c.id == self._tenant)
+        if tenant is None:
             raise NotFound("tenant not found")
-        domains = self._c.execute(
-            select(t.tenant_domains.c.domain).where(t.tenant_domains.c.tenant_id == self._tenant)
-        ).scalars()
-        return Tenant(
-            id=row.id,
-            slug=row.slug,
-            name=row.name,
-            domains=tuple(sorted(domains)),
-            theme=validate_theme(row.theme),
-            locale=row.locale,
-            currency=row.currency,
-        )
+        return tenant
 
     def add(self, tenant: Tenant, created_at: datetime) -> None:
         """Provisioning: only for the tenant this unit of work is scoped to."""
