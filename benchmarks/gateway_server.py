@@ -23,8 +23,11 @@ HOST = "bench.barberpro.localhost"
 
 
 @contextmanager
-def server(database_url: str, tmp: Path, **env_overrides: str) -> Iterator[str]:
-    """uvicorn, one worker, on loopback; yields the base URL."""
+def server(
+    database_url: str, tmp: Path, cpus: str | None = None, info: dict[str, int] | None = None, **env_overrides: str
+) -> Iterator[str]:
+    """uvicorn, one worker, on loopback; yields the base URL. `cpus` pins it (taskset -c);
+    `info` receives the server's pid."""
     port = free_port()
     env = {
         **os.environ,
@@ -36,12 +39,31 @@ def server(database_url: str, tmp: Path, **env_overrides: str) -> Iterator[str]:
         **env_overrides,
     }
     log = (tmp / f"server-{port}.log").open("w")
+    pin = ["taskset", "-c", cpus] if cpus is not None else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "barberpro.entrypoints.http.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"],
-        env=env, stdout=log, stderr=log, start_new_session=True,
+        [
+            *pin,
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "barberpro.entrypoints.http.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
+    if info is not None:
+        info["pid"] = process.pid  # taskset execs the interpreter: same pid
     try:
         deadline = time.monotonic() + 90
         while True:

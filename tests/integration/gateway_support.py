@@ -6,11 +6,40 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from barberpro.bootstrap import Platform
 from barberpro.entrypoints.http.app import create_app
 from platform_fixtures import TenantFixture
+
+
+@contextmanager
+def live_gateway(platform: Platform, **overrides: Any) -> Iterator[tuple[str, FastAPI]]:
+    """The app (gateway settings overridden) behind a real uvicorn in a thread: real sockets,
+    real HTTP/1.1 keep-alive. Yields the base URL and the app; shuts down (lifespan included)."""
+    import threading
+    import time
+
+    import uvicorn
+    from live_server import free_port
+
+    platform.settings = platform.settings.model_copy(update=overrides)
+    app = create_app(platform=platform)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}", app
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @contextmanager
@@ -27,15 +56,20 @@ def booking_body(t: TenantFixture, start: str, index: int, barber: int = 0) -> d
         "service_id": t.service_id,
         "barber_id": t.barber_ids[barber],
         "start": start,
-        "customer": {"name": f"Cliente {index}", "phone": f"+54 9 11 4{index:03d}-{index:04d}",
-                     "email": f"c{index}@example.com"},
+        "customer": {
+            "name": f"Cliente {index}",
+            "phone": f"+54 9 11 4{index:03d}-{index:04d}",
+            "email": f"c{index}@example.com",
+        },
     }
 
 
 def availability(client: TestClient, t: TenantFixture, day: str = "2026-03-03", **headers: str) -> Any:
-    response = client.get(f"/api/v1/shops/{t.shop_id}/availability",
-                          params={"service_id": t.service_id, "date": day, "barber_id": t.barber_ids[0]},
-                          headers=headers)
+    response = client.get(
+        f"/api/v1/shops/{t.shop_id}/availability",
+        params={"service_id": t.service_id, "date": day, "barber_id": t.barber_ids[0]},
+        headers=headers,
+    )
     assert response.status_code == 200, response.text
     return response
 

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import math
+
 from barberpro.ops.gateway.concurrency import GradientLimiter, GradientSettings, Priority
 
 
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def _run(limiter: GradientLimiter, latency: float, n: int) -> None:
+    clock = limiter._clock
+    assert isinstance(clock, _Clock)
     for _ in range(n):
         assert limiter.try_acquire(Priority.CRITICAL)
-        limiter.release(latency)
+        clock.now += latency
+        limiter.release(Priority.CRITICAL, latency)
 
 
 def test_limit_shrinks_when_latency_grows_and_recovers() -> None:
-    limiter = GradientLimiter(GradientSettings(initial_limit=100))
+    limiter = GradientLimiter(GradientSettings(initial_limit=100), clock=_Clock())
     _run(limiter, 0.010, 2_000)
     steady = limiter.limit
     assert steady >= 100  # low, stable latency: the limit probes upwards
@@ -25,7 +38,7 @@ def test_limit_shrinks_when_latency_grows_and_recovers() -> None:
 
 def test_limit_stays_within_bounds() -> None:
     settings = GradientSettings(initial_limit=20, min_limit=5, max_limit=50)
-    limiter = GradientLimiter(settings)
+    limiter = GradientLimiter(settings, clock=_Clock())
     _run(limiter, 0.001, 5_000)
     assert limiter.limit <= 50
     _run(limiter, 1.0, 5_000)
@@ -41,6 +54,66 @@ def test_browsing_is_shed_before_bookings() -> None:
     assert admitted == {Priority.PUBLIC: 7, Priority.STAFF: 2, Priority.CRITICAL: 5}
     assert limiter.in_flight == 14
     assert not limiter.try_acquire(Priority.PUBLIC)
-    limiter.release(0.01)
+    limiter.release(Priority.PUBLIC, 0.01, sample=False)
     assert not limiter.try_acquire(Priority.PUBLIC)  # still above browsing's share
     assert limiter.try_acquire(Priority.CRITICAL)
+
+
+def test_bookings_in_flight_reserve_slots_from_browsing() -> None:
+    limiter = GradientLimiter(GradientSettings(initial_limit=20, critical_weight=4))
+    assert limiter.try_acquire(Priority.CRITICAL)
+    # 20 x 0.7 = 14 browsing slots, less 4 held back for the booking in flight (which counts too).
+    assert sum(limiter.try_acquire(Priority.PUBLIC) for _ in range(30)) == 14 - 4 - 1
+    limiter.release(Priority.CRITICAL, 0.01, sample=False)
+    # Booking done: its reserve returns to browsing.
+    assert sum(limiter.try_acquire(Priority.PUBLIC) for _ in range(30)) == 5
+    assert limiter.critical_in_flight == 0 and limiter.in_flight == 14
+    assert limiter.try_acquire(Priority.CRITICAL)  # bookings still fit: the limit plus a reserve
+
+
+def _flood(limiter: GradientLimiter, clock: _Clock, work: float, seconds: float) -> list[tuple[float, float]]:
+    """A one-core, CPU-bound server under a browsing flood: browsing's share is always full,
+    one request finishes every `work` seconds and waits for all the others in flight."""
+    trace = []
+    end = clock.now + seconds
+    while clock.now < end:
+        in_flight = max(1, math.ceil(limiter.allowed(Priority.PUBLIC)))
+        latency = work * in_flight
+        clock.now += work
+        limiter.in_flight += 1  # the request that finishes now was admitted earlier
+        limiter.release(Priority.PUBLIC, latency)
+        trace.append((limiter.limit, latency))
+    return trace
+
+
+def test_limit_settles_near_the_knee_and_does_not_drift_in_a_long_overload() -> None:
+    clock = _Clock()
+    limiter = GradientLimiter(GradientSettings(initial_limit=100), clock=clock)
+    work = 0.002
+    first = _flood(limiter, clock, work, 60)
+    later = _flood(limiter, clock, work, 600)  # ten minutes: twenty baseline measurements
+    assert limiter.baseline is not None and limiter.baseline <= 4 * work  # measured at min_limit
+    # Latency stays near tolerance x baseline (plus the one-slot probe), the queue does not grow.
+    for trace in (first[-10_000:], later[-10_000:]):
+        latencies = sorted(latency for _, latency in trace)
+        assert latencies[len(latencies) // 2] <= 2.5 * limiter.baseline
+        assert max(limit for limit, _ in trace) < 15
+    assert max(limit for limit, _ in later) <= max(limit for limit, _ in first) + 1
+
+
+def test_baseline_samples_only_requests_admitted_during_the_measurement() -> None:
+    clock = _Clock()
+    limiter = GradientLimiter(GradientSettings(initial_limit=50, probe_samples=5), clock=clock)
+    for _ in range(3):
+        assert limiter.try_acquire(Priority.PUBLIC)
+    clock.now += 0.5
+    limiter.release(Priority.PUBLIC, 0.5)  # starts the first measurement; admitted before it
+    assert limiter.probing and limiter.limit == limiter.settings.min_limit
+    limiter.release(Priority.PUBLIC, 0.5)  # also admitted before: ignored
+    for _ in range(5):
+        assert limiter.try_acquire(Priority.PUBLIC)
+        clock.now += 0.01
+        limiter.release(Priority.PUBLIC, 0.01)
+    assert not limiter.probing
+    assert limiter.baseline == 0.01
+    assert limiter.limit == 50  # back where it was

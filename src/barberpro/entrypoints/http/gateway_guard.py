@@ -1,6 +1,7 @@
 """The gateway guard (pure ASGI): request size limit, rate limits, log-in and booking abuse
-protection, adaptive load shedding. Runs inside GatewayMiddleware (request id, headers,
-metrics) so every refusal is still counted, logged and carries the security headers.
+protection. Runs inside GatewayMiddleware (request id, headers, metrics) so every refusal is
+still counted, logged and carries the security headers. Load shedding runs before all of
+this, as the outermost layer (`gateway_shedding.py`): under overload it must cost less.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from barberpro.adapters.kv.gcra import RateDecision, RatePolicy
 from barberpro.adapters.kv.store import KeyValueStore
-from barberpro.ops.gateway.concurrency import GradientLimiter, Priority
 from barberpro.ops.gateway.policies import LOGIN_FAILURES, PolicyBook, RouteClass, classify
 from barberpro.ops.gateway.security_log import SecurityLog
 from barberpro.ops.gateway.threats import (
@@ -34,13 +34,6 @@ from barberpro.ops.gateway.threats import (
 PROBLEM_BASE = "https://barberpro.com.ar/problems/"
 _CANCEL = re.compile(r"^/api/v1/bookings/[^/]+/cancel$")
 _EMAIL = re.compile(rb'"email"\s*:\s*"([^"]{1,254})"')
-PRIORITY = {
-    RouteClass.BOOKING: Priority.CRITICAL,
-    RouteClass.WEBHOOK: Priority.CRITICAL,
-    RouteClass.STAFF: Priority.STAFF,
-    RouteClass.LOGIN: Priority.STAFF,
-    RouteClass.PUBLIC: Priority.PUBLIC,
-}
 
 
 class _BodyTooLarge(Exception):
@@ -50,7 +43,6 @@ class _BodyTooLarge(Exception):
 @dataclass
 class GuardConfig:
     rate_limit_enabled: bool = True
-    shedding_enabled: bool = True
     max_request_bytes: int = 64 * 1024
     trusted_proxy_hops: int = 0
     policies: PolicyBook = field(default_factory=PolicyBook)
@@ -88,15 +80,20 @@ def client_ip(scope: Scope, trusted_hops: int) -> str:
     return ip[:64]
 
 
-def _problem(status: int, code: str, title: str, detail: str, path: str, headers: list[tuple[bytes, bytes]]
-             ) -> tuple[Message, Message]:
-    body = orjson.dumps({"type": PROBLEM_BASE + code, "title": title, "status": status, "detail": detail,
-                         "instance": path})
+def _problem(
+    status: int, code: str, title: str, detail: str, path: str, headers: list[tuple[bytes, bytes]]
+) -> tuple[Message, Message]:
+    body = orjson.dumps(
+        {"type": PROBLEM_BASE + code, "title": title, "status": status, "detail": detail, "instance": path}
+    )
     start = {
         "type": "http.response.start",
         "status": status,
-        "headers": [(b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()), *headers],
+        "headers": [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(body)).encode()),
+            *headers,
+        ],
     }
     return start, {"type": "http.response.body", "body": body}
 
@@ -117,7 +114,6 @@ class GatewayGuard:
         *,
         store: KeyValueStore,
         config: GuardConfig,
-        limiter: GradientLimiter,
         security: SecurityLog | None,
         on_booking_abuse: Callable[[str, Detection], Any] | None = None,
         on_write: Callable[[str], None] | None = None,
@@ -126,7 +122,6 @@ class GatewayGuard:
         self.app = app
         self.store = store
         self.config = config
-        self.limiter = limiter
         self.security = security
         self.on_booking_abuse = on_booking_abuse
         self.on_write = on_write
@@ -146,8 +141,7 @@ class GatewayGuard:
         req = self._describe(scope)
         started_response = False
 
-        async def refuse(status: int, code: str, title: str, detail: str,
-                         headers: list[tuple[bytes, bytes]]) -> None:
+        async def refuse(status: int, code: str, title: str, detail: str, headers: list[tuple[bytes, bytes]]) -> None:
             start, body = _problem(status, code, title, detail, req.path, headers)
             await send(start)
             await send(body)
@@ -155,8 +149,13 @@ class GatewayGuard:
         length = _header(scope, b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.config.max_request_bytes):
             self._count(req, "oversized_request")
-            await refuse(413, "payload-too-large", "Request too large",
-                         f"request bodies are limited to {self.config.max_request_bytes} bytes", [])
+            await refuse(
+                413,
+                "payload-too-large",
+                "Request too large",
+                f"request bodies are limited to {self.config.max_request_bytes} bytes",
+                [],
+            )
             return
 
         limit_headers: list[tuple[bytes, bytes]] = []
@@ -166,8 +165,13 @@ class GatewayGuard:
                 refused, limit_headers = await self._rate_limit(req, policies)
                 if refused is not None:
                     self._count(req, "rate_limited", f"{req.route_class.value}:{req.ip}")
-                    await refuse(429, "rate-limited", "Too many requests",
-                                 "this client sent too many requests; slow down and retry later", refused)
+                    await refuse(
+                        429,
+                        "rate-limited",
+                        "Too many requests",
+                        "this client sent too many requests; slow down and retry later",
+                        refused,
+                    )
                     return
 
         login_email: list[bytes] = []
@@ -179,26 +183,26 @@ class GatewayGuard:
             if refused is not None:
                 self._count(req, "login_blocked_ip")
                 minutes = max(1, math.ceil(float(refused[0][1]) / 60))
-                await refuse(429, "too-many-failed-logins", "Too many failed log-ins",
-                             f"too many failed log-ins from this address; try again in {minutes} minutes",
-                             refused)
+                await refuse(
+                    429,
+                    "too-many-failed-logins",
+                    "Too many failed log-ins",
+                    f"too many failed log-ins from this address; try again in {minutes} minutes",
+                    refused,
+                )
                 return
         if guards and req.route_class is RouteClass.BOOKING and req.method == "POST":
             throttled = self.booking_abuse.flagged(self.clock(), req.host, req.ip)
             if throttled:
                 self._count(req, "booking_throttled")
-                await refuse(429, "booking-throttled", "Booking temporarily throttled",
-                             "too many bookings created or cancelled from this address; try again later",
-                             [(b"retry-after", str(math.ceil(throttled)).encode())])
+                await refuse(
+                    429,
+                    "booking-throttled",
+                    "Booking temporarily throttled",
+                    "too many bookings created or cancelled from this address; try again later",
+                    [(b"retry-after", str(math.ceil(throttled)).encode())],
+                )
                 return
-
-        priority = PRIORITY.get(req.route_class)
-        shed = self.config.shedding_enabled and priority is not None
-        if shed and priority is not None and not self.limiter.try_acquire(priority):
-            self._count(req, "shed", req.route_class.value)
-            await refuse(503, "overloaded", "Service overloaded",
-                         "the server is shedding load; retry shortly", [(b"retry-after", b"1")])
-            return
 
         received = 0
         status = 500
@@ -227,8 +231,13 @@ class GatewayGuard:
                     started_response = True
                     status = 413
                     self._count(req, "oversized_request")
-                    await refuse(413, "payload-too-large", "Request too large",
-                                 f"request bodies are limited to {limit} bytes", [])
+                    await refuse(
+                        413,
+                        "payload-too-large",
+                        "Request too large",
+                        f"request bodies are limited to {limit} bytes",
+                        [],
+                    )
                 return
             if message["type"] == "http.response.start":
                 started_response = True
@@ -240,18 +249,15 @@ class GatewayGuard:
                     message = {**message, "headers": [*message.get("headers", []), *limit_headers]}
             await send(message)
 
-        began = time.perf_counter()
         try:
             await self.app(scope, receive_wrapper, send_wrapper)
         except _BodyTooLarge:
             if not started_response:
                 self._count(req, "oversized_request")
-                await refuse(413, "payload-too-large", "Request too large",
-                             f"request bodies are limited to {limit} bytes", [])
+                await refuse(
+                    413, "payload-too-large", "Request too large", f"request bodies are limited to {limit} bytes", []
+                )
             status = 413
-        finally:
-            if shed:
-                self.limiter.release(time.perf_counter() - began, sample=status < 500)
         if guards:
             await self._after(req, status, b"".join(login_email))
 
@@ -263,11 +269,20 @@ class GatewayGuard:
         bearer = auth.partition(" ")[2].strip() if auth and auth.lower().startswith("bearer ") else None
         cookie = _header(scope, b"cookie")
         credentials = bool(bearer) or (cookie is not None and "bp_session=" in cookie)
-        return _Request(scope, method, path, host, client_ip(scope, self.config.trusted_proxy_hops), bearer,
-                        credentials, classify(method, path, credentials))
+        return _Request(
+            scope,
+            method,
+            path,
+            host,
+            client_ip(scope, self.config.trusted_proxy_hops),
+            bearer,
+            credentials,
+            classify(method, path, credentials),
+        )
 
-    async def _rate_limit(self, req: _Request, policies: Any
-                          ) -> tuple[list[tuple[bytes, bytes]] | None, list[tuple[bytes, bytes]]]:
+    async def _rate_limit(
+        self, req: _Request, policies: Any
+    ) -> tuple[list[tuple[bytes, bytes]] | None, list[tuple[bytes, bytes]]]:
         checks: list[tuple[str, RatePolicy]] = []
         if policies.per_ip is not None:
             checks.append((f"{req.host}|ip|{req.ip}|{policies.per_ip.name}", policies.per_ip))
@@ -322,7 +337,8 @@ class GatewayGuard:
                     await asyncio.to_thread(self.on_booking_abuse, req.host, detection)
 
     def _detected(self, req: _Request, detection: Detection) -> None:
-        self.log.warning("security_detection", kind=detection.kind, subject=detection.subject,
-                         host=req.host, **detection.detail)
+        self.log.warning(
+            "security_detection", kind=detection.kind, subject=detection.subject, host=req.host, **detection.detail
+        )
         if self.security is not None:
             self.security.detection(req.host, detection.kind, detection.subject, dict(detection.detail))

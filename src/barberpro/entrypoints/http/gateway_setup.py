@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
 from fastapi import FastAPI
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp
 
 from barberpro.adapters.kv.redis_store import open_store
 from barberpro.adapters.kv.store import KeyValueStore
@@ -19,6 +22,7 @@ from barberpro.domain.booking import SYSTEM
 from barberpro.entrypoints.http.gateway_cache import ReadCacheFastPath, invalidation_handler
 from barberpro.entrypoints.http.gateway_guard import GatewayGuard, GuardConfig
 from barberpro.entrypoints.http.gateway_http_cache import HttpCacheMiddleware
+from barberpro.entrypoints.http.gateway_shedding import LoadShedder
 from barberpro.ops.gateway.concurrency import GradientLimiter
 from barberpro.ops.gateway.policies import PolicyBook
 from barberpro.ops.gateway.read_cache import ReadCache
@@ -56,8 +60,14 @@ def install_gateway(app: FastAPI, platform: Platform, settings: Settings) -> Non
             return
         ctx = Context(tenant_id, SYSTEM, "gateway", platform.clock.now())
         with platform.uow(tenant_id) as uow:
-            record(uow, ctx, action="BookingAbuseDetected", entity_type="client_address",
-                   entity_id=detection.subject[:36], after=dict(detection.detail))
+            record(
+                uow,
+                ctx,
+                action="BookingAbuseDetected",
+                entity_type="client_address",
+                entity_id=detection.subject[:36],
+                after=dict(detection.detail),
+            )
             uow.commit()
 
     limiter = GradientLimiter()
@@ -71,18 +81,19 @@ def install_gateway(app: FastAPI, platform: Platform, settings: Settings) -> Non
         store=store,
         config=GuardConfig(
             rate_limit_enabled=settings.rate_limit_enabled,
-            shedding_enabled=settings.load_shedding_enabled,
             max_request_bytes=settings.max_request_bytes,
             trusted_proxy_hops=settings.trusted_proxy_hops,
-            policies=PolicyBook(tenant_plans=dict(settings.rate_limit_plans),
-                                overrides=dict(settings.rate_limit_policies)),
+            policies=PolicyBook(
+                tenant_plans=dict(settings.rate_limit_plans), overrides=dict(settings.rate_limit_policies)
+            ),
         ),
-        limiter=limiter,
         security=security,
         on_booking_abuse=audit_booking_abuse,
         on_write=on_write,
     )
 
+    if settings.load_shedding_enabled:
+        install_shedding(app, limiter, security, hsts=settings.secure_cookies)
     document_gateway_responses(app)
     inner = app.router.lifespan_context
 
@@ -93,8 +104,8 @@ def install_gateway(app: FastAPI, platform: Platform, settings: Settings) -> Non
             log.warning("rate_limiting_disabled", reason="BARBERPRO_RATE_LIMIT_ENABLED=false")
         if not settings.load_shedding_enabled:
             log.warning("load_shedding_disabled", reason="BARBERPRO_LOAD_SHEDDING_ENABLED=false")
-        log.info("gateway", store="redis" if store.shared else "memory",
-                 read_cache=settings.read_cache_enabled)
+
+        log.info("gateway", store="redis" if store.shared else "memory", read_cache=settings.read_cache_enabled)
         security.start()
         try:
             async with inner(application) as state:
@@ -103,6 +114,40 @@ def install_gateway(app: FastAPI, platform: Platform, settings: Settings) -> Non
             security.stop()
 
     app.router.lifespan_context = lifespan
+
+
+def install_shedding(app: FastAPI, limiter: GradientLimiter, security: SecurityLog, *, hsts: bool) -> None:
+    """LoadShedder around the whole middleware stack, Starlette's error handler included:
+    a refusal then runs no other layer (add_middleware can only place it inside that handler)."""
+    build = app.build_middleware_stack
+
+    def build_with_shedding() -> ASGIApp:
+        shedder = LoadShedder(build(), limiter=limiter, hsts=hsts)
+        app.state.load_shedder = shedder
+        security.add_source(lambda: {(host, "shed", rc): n for (host, rc), n in shedder.drain().items()})
+        app.state.metrics.registry.register(_SheddingCollector(shedder, limiter))
+        return shedder
+
+    app.build_middleware_stack = build_with_shedding  # type: ignore[method-assign]
+
+
+class _SheddingCollector(Collector):
+    """Read at scrape time, so the request path only moves plain integers."""
+
+    def __init__(self, shedder: LoadShedder, limiter: GradientLimiter) -> None:
+        self.shedder = shedder
+        self.limiter = limiter
+
+    def collect(self) -> Iterable[Metric]:
+        yield CounterMetricFamily(
+            "barberpro_gateway_shed", "Requests refused by load shedding (503).", value=self.shedder.shed_total
+        )
+        yield GaugeMetricFamily(
+            "barberpro_gateway_concurrency_limit", "Adaptive concurrency limit.", value=self.limiter.limit
+        )
+        yield GaugeMetricFamily(
+            "barberpro_gateway_in_flight", "Requests admitted and not finished.", value=self.limiter.in_flight
+        )
 
 
 GATEWAY_RESPONSES = {

@@ -1,21 +1,29 @@
 """Adaptive concurrency limit with priority load shedding.
 
-The limit follows a latency gradient, as in Netflix's concurrency-limits and Envoy's adaptive
-concurrency filter: the baseline is the lowest short-term latency average seen in a recent
-window (Envoy's "minRTT", kept fresh by letting old windows expire), the present is the
-short-term average; when the present grows past the baseline, requests are queueing, and
-the limit shrinks by the ratio. A long-term mean would drift up under sustained overload and
-hide the queue; a windowed minimum does not. Requests carry a priority; each priority may
-only use a share of the limit, so anonymous browsing is shed first and booking creation /
-payment webhooks last.
+The limit follows a latency gradient, as in Envoy's adaptive concurrency filter and Netflix's
+concurrency-limits. The baseline ("minRTT") is measured, not remembered: every
+`probe_interval` seconds the limit drops to `min_limit` until `probe_samples` requests have
+finished, and the median of their latencies becomes the baseline; the limit then returns to
+where it was. Between probes the present (a short moving average) is compared with the
+baseline: past `tolerance` x the baseline, requests are queueing and the limit shrinks by
+the ratio (at most by half per update); within it, the limit grows by one slot per update
+(additive increase). A remembered minimum, or a long-term mean, drifts up during a long
+overload (the only latencies seen are queued ones) and lets the queue grow back; a
+measured one does not. The one-slot probe settles near the knee of a one-core Python
+process, where every extra request in flight only adds queueing.
+
+Requests carry a priority; each priority may only use a share of the limit, so anonymous
+browsing is shed first and booking creation / payment webhooks last. Every critical request
+in flight also takes `critical_weight` slots away from the lower priorities: under overload
+a booking then competes for the interpreter (the GIL) with few browsing requests instead of
+with browsing's whole share.
 """
 
 from __future__ import annotations
 
 import enum
-import math
+import statistics
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,13 +43,15 @@ CRITICAL_RESERVE = 4
 @dataclass
 class GradientSettings:
     initial_limit: float = 100.0  # start generous: a cold server should not shed a burst
-    min_limit: float = 8.0
+    min_limit: float = 4.0  # also the limit while the baseline is measured
     max_limit: float = 500.0
     smoothing: float = 0.2  # how far one update moves the limit towards its target
-    baseline_window: float = 30.0  # seconds over which the baseline is the minimum
+    probe_interval: float = 30.0  # seconds between baseline measurements
+    probe_samples: int = 25  # finished requests per baseline measurement
     short_window: int = 10  # samples: the present
     tolerance: float = 2.0  # latency may grow this much before the limit shrinks
     update_every: int = 10  # samples between limit updates
+    critical_weight: float = 4.0  # lower-priority slots each critical request in flight reserves
 
 
 class GradientLimiter:
@@ -51,52 +61,72 @@ class GradientLimiter:
         self.settings = settings or GradientSettings()
         self.limit = self.settings.initial_limit
         self.in_flight = 0
+        self.critical_in_flight = 0
+        self.baseline: float | None = None
         self._clock = clock
-        self._minima: deque[tuple[int, float]] = deque()  # (second, lowest short average in it)
         self._short: float | None = None
         self._samples = 0
+        self._probe: list[float] | None = None
+        self._probe_started = 0.0
+        self._resume_limit = self.limit
+        self._next_probe = 0.0  # the first requests measure the first baseline
         self.shed_count = 0
 
-    def try_acquire(self, priority: Priority) -> bool:
-        allowed = self.limit * SHARE[priority]
+    def allowed(self, priority: Priority) -> float:
+        """How many requests may be in flight when one of `priority` asks to start."""
         if priority is Priority.CRITICAL:
-            allowed += CRITICAL_RESERVE
-        if self.in_flight >= allowed:
+            return self.limit + CRITICAL_RESERVE
+        return self.limit * SHARE[priority] - self.critical_in_flight * self.settings.critical_weight
+
+    def try_acquire(self, priority: Priority) -> bool:
+        if self.in_flight >= self.allowed(priority):
             self.shed_count += 1
             return False
         self.in_flight += 1
+        if priority is Priority.CRITICAL:
+            self.critical_in_flight += 1
         return True
 
-    def release(self, latency: float, *, sample: bool = True) -> None:
+    def release(self, priority: Priority, latency: float, *, sample: bool = True) -> None:
         """One request finished after `latency` seconds; `sample=False` for failed/odd ones."""
         self.in_flight -= 1
+        if priority is Priority.CRITICAL:
+            self.critical_in_flight -= 1
         if sample and latency > 0:
             self._observe(latency)
 
+    @property
+    def probing(self) -> bool:
+        return self._probe is not None
+
     def _observe(self, latency: float) -> None:
         s = self.settings
-        short = latency if self._short is None else self._short + (latency - self._short) * (
-            2 / (s.short_window + 1)
-        )
-        self._short = short
-        second = int(self._clock())
-        if self._minima and self._minima[-1][0] == second:
-            if short < self._minima[-1][1]:
-                self._minima[-1] = (second, short)
-        else:
-            self._minima.append((second, short))
-        while self._minima and self._minima[0][0] <= second - s.baseline_window:
-            self._minima.popleft()
-        self._samples += 1
-        if self._samples % s.update_every:
+        now = self._clock()
+        if self._probe is not None:
+            if now - latency < self._probe_started:
+                return  # admitted before the probe, under the higher limit: not a baseline sample
+            self._probe.append(latency)
+            if len(self._probe) >= s.probe_samples:
+                self.baseline = statistics.median(self._probe)
+                self._probe = None
+                self.limit = self._resume_limit
+                self._short = None
+                self._samples = 0
+                self._next_probe = now + s.probe_interval
             return
-        baseline = min(value for _, value in self._minima)
-        gradient = max(0.5, min(1.0, s.tolerance * baseline / short))
-        queue = math.sqrt(self.limit)  # head-room to probe for more capacity
-        target = self.limit * gradient + queue
+        if now >= self._next_probe:
+            self._probe = []
+            self._probe_started = now
+            self._resume_limit = self.limit
+            self.limit = s.min_limit
+            return
+        short = latency if self._short is None else self._short + (latency - self._short) * (2 / (s.short_window + 1))
+        self._short = short
+        self._samples += 1
+        if self._samples % s.update_every or self.baseline is None:
+            return
+        gradient = max(0.5, min(1.0, s.tolerance * self.baseline / short))
+        # Queueing: shrink by the gradient. Within tolerance: probe upwards by one slot.
+        target = self.limit * gradient if gradient < 1.0 else self.limit + 1
         new_limit = self.limit * (1 - s.smoothing) + target * s.smoothing
         self.limit = max(s.min_limit, min(s.max_limit, new_limit))
-
-    @property
-    def baseline(self) -> float | None:
-        return min((value for _, value in self._minima), default=None)

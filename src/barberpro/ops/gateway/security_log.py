@@ -41,6 +41,11 @@ class SecurityLog:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._sources: list[Callable[[], dict[tuple[str, str, str], int]]] = []
+
+    def add_source(self, drain: Callable[[], dict[tuple[str, str, str], int]]) -> None:
+        """Counts kept elsewhere (the load shedder's), drained at each flush: {(host, kind, subject): n}."""
+        self._sources.append(drain)
 
     def count(self, host: str, kind: str, subject: str) -> None:
         minute = self._clock().replace(second=0, microsecond=0)
@@ -48,18 +53,31 @@ class SecurityLog:
             self._pending[(minute, host, kind, subject[:80])] += 1
 
     def detection(self, host: str, kind: str, subject: str, detail: dict[str, Any]) -> None:
-        row = {"tenant_id": host, "kind": kind, "subject": subject[:80], "count": 1,
-               "detail": detail, "occurred_at": self._clock()}
+        row = {
+            "tenant_id": host,
+            "kind": kind,
+            "subject": subject[:80],
+            "count": 1,
+            "detail": detail,
+            "occurred_at": self._clock(),
+        }
         with self._lock:
             self._details.append(row)
 
     def flush(self) -> int:
+        for drain in self._sources:
+            counts = drain()
+            if counts:
+                minute = self._clock().replace(second=0, microsecond=0)
+                with self._lock:
+                    for (host, kind, subject), n in counts.items():
+                        host = host.split(":", 1)[0].lower().rstrip(".")[:253]
+                        self._pending[(minute, host, kind, subject[:80])] += n
         with self._lock:
             pending, self._pending = self._pending, defaultdict(int)
             rows, self._details = self._details, []
         rows += [
-            {"tenant_id": host, "kind": kind, "subject": subject, "count": n, "detail": {},
-             "occurred_at": minute}
+            {"tenant_id": host, "kind": kind, "subject": subject, "count": n, "detail": {}, "occurred_at": minute}
             for (minute, host, kind, subject), n in pending.items()
         ]
         tenants: dict[str, str] = {}
