@@ -7,6 +7,7 @@ autoscale_targets.py (mean training demand = 5 replicas), so the surge needs
 oracle; steps over capacity during the first hour of the surge and after it.
 
     .venv/bin/python benchmarks/autoscale_surge.py [--trace ../shared/data/traffic/nasa_http_1995_1min.csv]
+    [--validation [K]]   # the same surge in the K-th week before the test week (defaults were chosen there)
 """
 
 from __future__ import annotations
@@ -31,8 +32,12 @@ def main() -> None:
     parser.add_argument("--test-days", type=float, default=7.0)
     parser.add_argument("--surge-days", type=float, default=3.3)
     parser.add_argument("--factor", type=float, default=50.0)
+    parser.add_argument("--validation", nargs="?", type=int, const=1, default=0)
     args = parser.parse_args()
     trace = load_trace(args.trace)
+    if args.validation:
+        cut = args.validation * trace.steps_for_days(args.test_days)
+        trace = replace(trace, timestamps=trace.timestamps[:-cut], values=trace.values[:-cut])
     start = len(trace) - trace.steps_for_days(args.test_days)
     surge_at = len(trace) - trace.steps_for_days(args.surge_days)
     values = trace.values.copy()
@@ -51,6 +56,9 @@ def main() -> None:
         report[f"{name}{'' if knob is None else f'@{knob}'}"] = {
             "replica_hours": s.replica_hours,
             "steps_over_capacity": s.steps_over_capacity,
+            "share_steps_over_capacity": s.share_steps_over_capacity,
+            "within_0.1pct": s.share_steps_over_capacity <= cfg.violation_target,
+            "scale_actions": s.scale_actions,
             "over_before_surge": int(over[:i].sum()),
             "over_first_hour_of_surge": int(over[i : i + hour].sum()),
             "over_after_first_hour": int(over[i + hour :].sum()),

@@ -15,6 +15,7 @@ from barberpro.ops.autoscaling import (
     make_policy,
     simulate,
 )
+from barberpro.ops.autoscaling.policies import tail_quantile
 
 
 def ctx(cap: float = 10.0, step: float = 1.0, cold: int = 2) -> ScalingContext:
@@ -119,3 +120,43 @@ def test_predictive_headroom_grows_with_noise() -> None:
     quiet.warm_up(np.full(2000, 100.0) + rng.normal(0, 1, 2000))
     noisy.warm_up(np.full(2000, 100.0) + rng.normal(0, 30, 2000))
     assert noisy.quantile_score() > 5 * quiet.quantile_score()
+
+
+def test_tail_quantile_reads_the_sample_where_it_can_and_extrapolates_beyond() -> None:
+    rng = np.random.default_rng(1)
+    scores = rng.exponential(1.0, 20_000)
+    # Supported by the sample (200 scores above it): the plain empirical quantile.
+    assert tail_quantile(scores, 0.01) == pytest.approx(np.quantile(scores, 0.99, method="higher"))
+    # Far rarer than the sample shows: an exponential tail's true quantile is -ln(p).
+    for p in (1e-5, 1e-6):
+        assert tail_quantile(scores, p) == pytest.approx(-np.log(p), rel=0.1)
+    assert tail_quantile(scores, 1e-6) > scores.max()
+    # A single huge score does not move the extrapolation (ten scores must lie above it).
+    spiked = np.append(scores, 1e6)
+    assert tail_quantile(spiked, 1e-6) == pytest.approx(tail_quantile(scores, 1e-6), rel=0.02)
+
+
+def test_predictive_scale_down_waits_but_scale_up_does_not() -> None:
+    c = ctx(cap=10.0, step=1.0, cold=1)
+    policy = PredictivePolicy(c, lambda h, n: np.full(n, float(h[-1])), scale_down_minutes=5.0)
+    state = ReplicaState(1, 1)
+    decisions = []
+    for demand in [10.0, 10.0, 100.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0]:
+        history = np.full(1, demand)
+        decisions.append(policy.decide(history, state))
+    assert decisions[2] >= 10  # up at once
+    assert decisions[2:7] == [decisions[2]] * 5  # held for the 5-minute window
+    assert decisions[7] < decisions[2]
+
+
+def test_predictive_margin_stays_within_the_peak_allowance() -> None:
+    c = ctx(cap=10.0, step=5.0, cold=1)
+    rng = np.random.default_rng(2)
+    history = np.full(2016, 100.0) + rng.normal(0, 1, 2016)
+    history[1000] = 1000.0  # one spike inflates the calibrated quantile
+    policy = PredictivePolicy(c, lambda h, n: np.full(n, 100.0))
+    policy.warm_up(history)
+    # The margin never provisions above 1.25 x the week's peak...
+    assert policy.upper_demand(history, 100.0) <= 1.25 * history.max() + 1e-9
+    # ...but a forecast above it passes (growth, surges).
+    assert policy.upper_demand(history, 5000.0) >= 5000.0

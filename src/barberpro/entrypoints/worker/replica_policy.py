@@ -26,9 +26,7 @@ POLICY_NAMES = ("auto", "default", "hybrid", "predictive", "hpa")
 
 @runtime_checkable
 class ReplicaPolicy(Protocol):
-    def desired_replicas(
-        self, demand: DemandWindow, current_replicas: int, ready_replicas: int | None = None
-    ) -> int:
+    def desired_replicas(self, demand: DemandWindow, current_replicas: int, ready_replicas: int | None = None) -> int:
         """Replicas wanted now, already clamped to the policy's own bounds."""
         ...
 
@@ -113,15 +111,21 @@ class OpsPolicyAdapter:
         name = DEFAULT_POLICY if self.name in ("auto", "default") else self.name
         if s.hpa_target_utilisation is None and s.scale_down_stabilisation_seconds is None:
             return make_policy(name, self.ctx, forecaster=self.forecaster)
+        window_minutes = (s.scale_down_stabilisation_seconds or 300.0) / 60.0
         hpa = HpaPolicy(
             self.ctx,
             0.7 if s.hpa_target_utilisation is None else s.hpa_target_utilisation,
-            scale_down_window_minutes=(s.scale_down_stabilisation_seconds or 300.0) / 60.0,
+            scale_down_window_minutes=window_minutes,
         )
         if name == "hpa":
             return hpa
+        # A stabilisation window given here holds for both halves (the predictive one too).
+        hold = {} if s.scale_down_stabilisation_seconds is None else {"scale_down_minutes": window_minutes}
+        predictive = PredictivePolicy(self.ctx, self.forecaster, **hold)
+        if name == "predictive":
+            return predictive
         if name == "hybrid":
-            return HybridPolicy(PredictivePolicy(self.ctx, self.forecaster), hpa)
+            return HybridPolicy(predictive, hpa)
         return make_policy(name, self.ctx, forecaster=self.forecaster)
 
     def _append(self, values: tuple[float, ...]) -> None:
@@ -144,9 +148,7 @@ class OpsPolicyAdapter:
         if warm_up is not None and self._length > 0:
             warm_up(self._history())
 
-    def desired_replicas(
-        self, demand: DemandWindow, current_replicas: int, ready_replicas: int | None = None
-    ) -> int:
+    def desired_replicas(self, demand: DemandWindow, current_replicas: int, ready_replicas: int | None = None) -> int:
         from barberpro.ops.autoscaling import ReplicaState
 
         if not demand.values:

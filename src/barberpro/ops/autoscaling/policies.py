@@ -148,6 +148,27 @@ def recent_level_forecaster(window: int = 15) -> Forecaster:
     return forecast
 
 
+def tail_quantile(scores: np.ndarray, p: float, support: float = 10.0) -> float:
+    """The (1 - p) quantile of `scores`, extrapolated where the sample is too short to show it.
+
+    A quantile is read from the sample only while at least `support` scores lie
+    above it (p0 = support / n). Rarer levels are extrapolated with an exponential
+    tail: each tenfold drop in probability adds the same increment, the one
+    between the (1 - 10 p0) and (1 - p0) quantiles. A week of minute steps
+    supports about the 99.9 % quantile; a miss once in ten weeks needs ~99.999 %.
+    """
+    n = len(scores)
+    if n == 0:
+        return 0.0
+    p0 = max(support / n, p)
+    q0 = float(np.quantile(scores, 1.0 - p0, method="higher"))
+    if p < p0:
+        p1 = min(0.5, 10.0 * p0)
+        q1 = float(np.quantile(scores, 1.0 - p1, method="higher"))
+        q0 += max(0.0, q0 - q1) * math.log10(p0 / p) / math.log10(p1 / p0)
+    return q0
+
+
 class PredictivePolicy:
     """Provision the forecast's upper quantile for the moment new replicas are ready.
 
@@ -157,11 +178,19 @@ class PredictivePolicy:
     before the forecast. b = 1 is purely multiplicative noise, b = 0.5 is
     Poisson-like noise (relatively larger at low demand); either way z does not
     change when the whole trace is scaled, so neither does the policy. It
-    provisions f + q * f^b * ref^(1 - b), with q the (1 - quantile_share x
-    violation_target) quantile of z over the calibration window (a week), times
-    `headroom_scale` (the knob a Pareto sweep turns), but no higher than the
-    week's peak demand (unless f itself is higher). With too short a record it
-    provisions `fallback_headroom` x f.
+    provisions f + q * f^b * ref^(1 - b), with q the (1 - p) quantile of z over the
+    calibration window (a week), times `headroom_scale` (the knob a Pareto sweep
+    turns). p aims at one step over capacity per `tail_weeks` weeks (never more
+    than `quantile_share` x the violation target); that level is rarer than a
+    week of scores shows, so the quantile is extrapolated (`tail_quantile`).
+
+    Two guards keep one-off events from setting the price of every step:
+    provisioning stays below `peak_allowance` x the highest demand of the last
+    week (isolated spikes, an outage's restart or a surge's first minutes inflate
+    the quantile for a week; the forecast itself is not capped, so growth and
+    surges pass), and scale-down waits `scale_down_minutes` (the highest decision
+    of that window holds, as HPA's stabilisation does; scale-up is immediate).
+    With too short a record it provisions `fallback_headroom` x f.
     """
 
     def __init__(
@@ -170,19 +199,26 @@ class PredictivePolicy:
         forecaster: Forecaster | None = None,
         *,
         quantile_share: float = 1.0,
+        tail_weeks: float = 10.0,
         noise_exponent: float = 0.5,
         calibration_days: float = 7.0,
+        peak_allowance: float = 1.25,
+        scale_down_minutes: float = 15.0,
         fallback_headroom: float = 2.0,
         headroom_scale: float = 1.0,
     ) -> None:
         self.name = "predictive"
         self.ctx = ctx
         self.forecaster = forecaster or recent_level_forecaster()
-        self.quantile = 1.0 - quantile_share * ctx.violation_target
+        per_week = 7 * ctx.steps_per_day
+        self.tail_p = min(quantile_share * ctx.violation_target, 1.0 / (tail_weeks * per_week))
         self.beta = noise_exponent
         self.window = max(64, round(calibration_days * ctx.steps_per_day))
+        self.peak_allowance = peak_allowance
         self.fallback_headroom = fallback_headroom
         self.headroom_scale = headroom_scale
+        hold = max(1, math.ceil(scale_down_minutes / ctx.step_minutes - 1e-9)) if scale_down_minutes > 0 else 1
+        self._recent_decisions: deque[int] = deque(maxlen=hold)
         # Forecasts made for future steps: step index -> (forecast, noise scale).
         self._pending: dict[int, tuple[float, float]] = {}
         self._scores: deque[float] = deque(maxlen=self.window)
@@ -231,7 +267,7 @@ class PredictivePolicy:
     def quantile_score(self) -> float:
         if self._dirty and self.calibrated():
             scores = np.fromiter(self._scores, float)
-            self._q = max(0.0, float(np.quantile(scores, self.quantile, method="higher")))
+            self._q = max(0.0, tail_quantile(scores, self.tail_p))
             self._dirty = False
         return self._q
 
@@ -240,17 +276,17 @@ class PredictivePolicy:
         if not self.calibrated():
             return forecast * self.fallback_headroom * self.headroom_scale
         margin = self.quantile_score() * self._noise_scale(history, forecast) * self.headroom_scale
-        # The margin never lifts provisioning above the highest demand of the calibration
-        # window: isolated spikes inflate the quantile, and a level never seen in a week is
-        # not worth paying for every step. The forecast itself is not capped (growth, surges).
-        peak = float(np.max(history[-self.window :])) * self.headroom_scale if len(history) else 0.0
+        recent = history[-self.window :]
+        peak = float(np.max(recent)) * self.peak_allowance * self.headroom_scale if len(recent) else 0.0
         return min(forecast + margin, max(peak, forecast))
 
     def decide(self, history: np.ndarray, state: ReplicaState) -> int:
         self._observe(history)
         path = self._record_forecast(history)
         # Removal is immediate, so cover the whole lead, not only its last step.
-        return self.ctx.replicas_for(self.upper_demand(history, float(path.max())))
+        wanted = self.ctx.replicas_for(self.upper_demand(history, float(path.max())))
+        self._recent_decisions.append(wanted)
+        return max(self._recent_decisions)
 
 
 class HybridPolicy:
