@@ -1,24 +1,29 @@
-"""Live monitor against a running HTTP server: no alert in normal traffic, alerts on injected faults.
+"""Live monitor against the real BarberPro app: quiet in normal traffic, alerts on injected faults.
 
-The server under test is a small stand-in for the BarberPro app: a separate process exporting
-the app's metric names (``barberpro_http_requests_total``, ``barberpro_http_request_duration_seconds``,
-``barberpro_bookings_total``) with prometheus_client, fed by synthetic traffic with a daily
-cycle (time compressed: one day = ``DAY_SECONDS``), and a ``POST /control`` to inject latency
-and errors. To run this test against the real app, replace the ``server`` fixture with one that
-starts ``barberpro.entrypoints.http.app:create_app``, drives traffic at it, and injects faults;
-the test body only uses ``server.metrics_url`` and ``server.control(...)``.
+The server under test is ``barberpro.entrypoints.http.app.create_app`` on an embedded SQLite
+database (one tenant, one shop, three barbers), served by uvicorn in a subprocess. A second
+subprocess drives open-loop traffic at real endpoints, availability reads and booking attempts,
+with a daily cycle (time compressed: one day = ``DAY_SECONDS``). The monitor scrapes the app's
+own ``/metrics``.
+
+Faults are injected inside the app, after routing, so the app's own metrics middleware measures
+them under the real route templates: every matched route's handler is wrapped in a small ASGI
+layer that can add a delay or answer 500. The test turns it on and off with
+``POST /_test/faults`` (a route only this test server has).
 
 The webhook receiver is a real local HTTP server that refuses the first delivery (to prove
 the retry) and checks every signature.
 
-Run this file as a script to start the stand-in server: ``python test_anomaly_monitor.py PORT DAY``.
+Run this file as a script to start the pieces by hand:
+``python test_anomaly_monitor.py serve PORT DIR`` and ``python test_anomaly_monitor.py traffic URL DIR DAY RATE``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-import socket
+import os
 import subprocess
 import sys
 import threading
@@ -27,92 +32,183 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-INTERVAL = 0.1  # seconds between scrapes
-DAY_SECONDS = 12.0  # one synthetic day of traffic: 120 scrapes
-WARMUP = 300  # 2.5 days of samples before the monitor may alert
-NORMAL_TICKS = 240  # two full days of normal traffic must raise nothing
+INTERVAL = 0.5  # seconds between scrapes
+DAY_SECONDS = 10.0  # one synthetic day of traffic: 20 scrapes
+WARMUP = 120  # 6 days of samples before the monitor may alert
+NORMAL_TICKS = 20  # a full day of normal traffic, trough and peak, must raise nothing
+RATE = 50.0  # mean requests per second; the daily cycle swings it by +-40 %
+# Seconds added to every API request by the latency regression. Latency is recorded when a
+# request ends, so the mean over the last two scrape intervals rises most by the second scrape
+# when the delay is about one interval.
+LATENCY_ADDED = INTERVAL
+# Rates and means over the last 4 scrapes (2 s): at half-second scrapes a one-interval window
+# would judge the test machine's scheduling hiccups (a neighbour's burst slows every request for
+# a moment); production scrapes every 15 s and keeps the default of 2.
+WINDOW = 4
+ERROR_RATE = 0.3  # share of requests answered 500 during the error burst
 SECRET = "test-webhook-secret"
+HOST = "alpha.example.com"
+TESTS = Path(__file__).resolve().parents[1]
 
 
-# --------------------------------------------------------------------------- stand-in server
-def serve(port: int, day_seconds: float) -> None:  # pragma: no cover - runs in a subprocess
+# --------------------------------------------------------------------------- the app under test
+def serve(port: int, workdir: Path) -> None:  # pragma: no cover - runs in a subprocess
+    import asyncio
     import random
 
-    from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+    import uvicorn
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+    from starlette.middleware import Middleware
+    from starlette.routing import Match
 
-    registry = CollectorRegistry()
-    requests = Counter("barberpro_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry)
-    duration = Histogram(
-        "barberpro_http_request_duration_seconds", "HTTP latency", ["method", "route"], registry=registry
-    )
-    bookings = Counter("barberpro_bookings", "Booking attempts", ["outcome"], registry=registry)
-    state = {"latency_factor": 1.0, "error_rate": 0.0}
-    lock = threading.Lock()
-    rnd = random.Random(7)
-    routes = [("GET", "/api/v1/slots", 0.6, 0.030), ("POST", "/api/v1/bookings", 0.4, 0.080)]
+    sys.path.insert(0, str(TESTS))
+    from barberpro.entrypoints.http.app import create_app
+    from platform_fixtures import make_platform, make_tenant, sqlite_url
 
-    def traffic() -> None:
-        start = last = time.monotonic()
-        while True:
-            time.sleep(0.01)
-            now = time.monotonic()
-            dt, last = now - last, now
-            phase = 2 * math.pi * (now - start) / day_seconds
-            rate = 600.0 * (1.0 + 0.6 * math.sin(phase))  # requests per second, daily cycle
-            with lock:
-                factor, err = state["latency_factor"], state["error_rate"]
-            for _ in range(_poisson(rnd, rate * dt)):
-                method, route, _share, median = routes[0] if rnd.random() < routes[0][2] else routes[1]
-                failed = rnd.random() < err
-                requests.labels(method, route, "500" if failed else "200").inc()
-                duration.labels(method, route).observe(median * factor * math.exp(rnd.gauss(0.0, 0.35)))
-                if route.endswith("bookings"):
-                    bookings.labels("failed" if failed else "confirmed").inc()
+    platform = make_platform(sqlite_url(workdir), workdir)
+    tenant = make_tenant(platform, "alpha")
+    app: FastAPI = create_app(platform=platform)
+    faults = {"delay": 0.0, "error_rate": 0.0}
+    rnd = random.Random(11)
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path != "/metrics":
-                self.send_error(404)
+    class Faults:
+        """Innermost middleware: inside the app's metrics layer, so its delays and 500s are measured."""
+
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+                await self.app(scope, receive, send)
                 return
-            body = generate_latest(registry)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            if faults["delay"] > 0:
+                await asyncio.sleep(faults["delay"])
+            if rnd.random() >= faults["error_rate"]:
+                await self.app(scope, receive, send)
+                return
+            for route in app.router.routes:  # label the failure with its route, as a handler's would be
+                match, child = route.matches(scope)
+                if match is Match.FULL:
+                    scope.update(child)
+                    break
+            body = b'{"type":"about:blank","title":"Injected failure","status":500}'
+            headers = [(b"content-type", b"application/problem+json"), (b"content-length", b"%d" % len(body))]
+            await send({"type": "http.response.start", "status": 500, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
 
-        def do_POST(self) -> None:
-            data = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with lock:
-                state.update({k: float(v) for k, v in data.items() if k in state})
-            self.send_response(204)
-            self.end_headers()
+    app.user_middleware.append(Middleware(Faults))
 
-        def log_message(self, *args: object) -> None:
-            return
+    async def set_faults(request: Request) -> JSONResponse:
+        data = await request.json()
+        faults.update({k: float(v) for k, v in data.items() if k in faults})
+        return JSONResponse(faults)
 
-    threading.Thread(target=traffic, daemon=True).start()
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    app.add_route("/_test/faults", set_faults, methods=["POST"])
+
+    (workdir / "tenant.json").write_text(
+        json.dumps({"shop_id": tenant.shop_id, "service_id": tenant.service_id, "barber_ids": tenant.barber_ids})
+    )
+    uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)).run()
 
 
-def _poisson(rnd: object, lam: float) -> int:  # pragma: no cover - subprocess helper
+# --------------------------------------------------------------------------- synthetic traffic
+def traffic(base_url: str, workdir: Path, day_seconds: float, rate: float) -> None:  # pragma: no cover
+    """Requests at a rate with a daily cycle: four availability reads to one booking attempt.
+
+    Arrivals are evenly spaced rather than Poisson: at a few requests per scrape interval,
+    Poisson counts alone would set new records every few synthetic days, and this test is about
+    the monitor seeing faults, not about counting noise. Bookings take free slots (the generator
+    remembers what it holds) and are cancelled a few seconds later, so the diary neither fills
+    up nor turns attempts into conflicts: both would be real trends.
+    """
+    import heapq
     import random
+    from concurrent.futures import ThreadPoolExecutor
 
-    assert isinstance(rnd, random.Random)
-    limit, k, p = math.exp(-lam), 0, 1.0
-    while True:
-        p *= rnd.random()
-        if p <= limit:
-            return k
-        k += 1
+    tenant = json.loads((workdir / "tenant.json").read_text())
+    rnd = random.Random(7)
+    local = threading.local()
+    # Slots for the 30-minute service (plus its 10-minute buffer) on the shop's 15-minute grid,
+    # Mon-Sat from 3 March, 09-13 and 14-18: never overlapping, so an attempt never conflicts.
+    days = [d for d in range(3, 29) if d not in (8, 15, 22)]
+    starts = [9 * 60 + 45 * k for k in range(5)] + [14 * 60 + 45 * k for k in range(5)]
+    free = [(d, b, m) for d in days for b in range(3) for m in starts]
+    rnd.shuffle(free)
+    lock = threading.Lock()
+    held: list[tuple[float, int, str, str, tuple[int, int, int]]] = []  # heap of (cancel at, n, id, token, slot)
+
+    def client() -> httpx.Client:
+        c = getattr(local, "client", None)
+        if c is None:
+            c = local.client = httpx.Client(base_url=base_url, headers={"host": HOST}, timeout=30)
+        return c
+
+    def read(n: int) -> None:
+        date = f"2026-03-{days[n % len(days)]:02d}"
+        client().get(
+            f"/api/v1/shops/{tenant['shop_id']}/availability",
+            params={"service_id": tenant["service_id"], "date": date},
+        )
+
+    def book(n: int) -> None:
+        with lock:
+            slot = free.pop()
+        day, barber, minute = slot
+        r = client().post(
+            "/api/v1/bookings",
+            json={
+                "shop_id": tenant["shop_id"],
+                "service_id": tenant["service_id"],
+                "barber_id": tenant["barber_ids"][barber],
+                "start": f"2026-03-{day:02d}T{minute // 60:02d}:{minute % 60:02d}:00-03:00",
+                "customer": {"name": f"Cliente {n}", "phone": "+54 9 11 4000-0000", "email": f"c{n}@example.com"},
+            },
+        )
+        if r.status_code == 201:  # otherwise (an injected failure) the slot is simply not reused
+            body = r.json()
+            with lock:
+                heapq.heappush(held, (time.monotonic() + 3.0, n, body["id"], body["manage_token"], slot))
+
+    def cancel(booking_id: str, token: str, slot: tuple[int, int, int]) -> None:
+        r = client().post(f"/api/v1/bookings/{booking_id}/cancel", headers={"x-manage-token": token})
+        if r.status_code == 200:
+            with lock:
+                free.insert(0, slot)
+
+    def safely(fn: Any, *args: Any) -> None:
+        with contextlib.suppress(httpx.HTTPError):
+            fn(*args)
+
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        start = next_at = time.monotonic()
+        n = 0
+        while True:
+            now = time.monotonic()
+            if now < next_at:
+                time.sleep(min(next_at - now, 0.005))
+                continue
+            n += 1
+            pool.submit(safely, book if n % 5 == 0 else read, n)
+            current = rate * (1.0 + 0.4 * math.sin(2 * math.pi * (next_at - start) / day_seconds))
+            next_at += 1.0 / current
+            with lock:
+                due = []
+                while held and held[0][0] <= now:
+                    due.append(heapq.heappop(held))
+            for _, _, booking_id, token, slot in due:
+                pool.submit(safely, cancel, booking_id, token, slot)
 
 
 # --------------------------------------------------------------------------- fixtures
 def _free_port() -> int:
+    import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -126,21 +222,30 @@ class ServerUnderTest:
     def metrics_url(self) -> str:
         return f"{self.base_url}/metrics"
 
-    def control(self, latency_factor: float = 1.0, error_rate: float = 0.0) -> None:
+    def faults(self, delay: float = 0.0, error_rate: float = 0.0) -> None:
         httpx.post(
-            f"{self.base_url}/control",
-            json={"latency_factor": latency_factor, "error_rate": error_rate},
+            f"{self.base_url}/_test/faults",
+            json={"delay": delay, "error_rate": error_rate},
+            headers={"host": HOST},
             timeout=5,
         ).raise_for_status()
 
 
+def _spawn(*args: str) -> subprocess.Popen[bytes]:
+    # Load shedding off, as rate limits are for platform tests: on a shared machine a neighbour's
+    # CPU burst would make the gateway shed reads with 503s, a real error burst in the metrics.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "BARBERPRO_LOAD_SHEDDING_ENABLED": "false"}
+    return subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *args], env=env)
+
+
 @pytest.fixture
-def server() -> Iterator[ServerUnderTest]:
+def server(tmp_path: Path) -> Iterator[ServerUnderTest]:
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), str(port), str(DAY_SECONDS)])
+    url = f"http://127.0.0.1:{port}"
+    proc = _spawn("serve", str(port), str(tmp_path))
+    load = None
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while True:
             try:
                 httpx.get(f"{url}/metrics", timeout=1).raise_for_status()
@@ -149,10 +254,14 @@ def server() -> Iterator[ServerUnderTest]:
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise
                 time.sleep(0.1)
+        load = _spawn("traffic", url, str(tmp_path), str(DAY_SECONDS), str(RATE))
+        time.sleep(2.0)  # past start-up (cold caches, first connections) before the first scrape
         yield ServerUnderTest(url)
     finally:
-        proc.terminate()
-        proc.wait(10)
+        for p in (load, proc):
+            if p is not None:
+                p.terminate()
+                p.wait(10)
 
 
 class Receiver:
@@ -200,6 +309,7 @@ def test_monitor_quiet_in_normal_traffic_and_alerts_on_latency_and_errors(
 ) -> None:
     from structlog.testing import capture_logs
 
+    from barberpro.ops.anomaly.detector import DEFAULT_THRESHOLD
     from barberpro.ops.anomaly.monitor import Monitor, MonitorSettings
 
     monitor = Monitor(
@@ -207,10 +317,12 @@ def test_monitor_quiet_in_normal_traffic_and_alerts_on_latency_and_errors(
             urls=(server.metrics_url,),
             interval=INTERVAL,
             warmup=WARMUP,
+            window=WINDOW,
             webhook_url=receiver.url,
             webhook_secret=SECRET,
         )
     )
+    assert monitor.threshold == DEFAULT_THRESHOLD  # one global threshold, the shipped one
     next_at = time.monotonic()
 
     def tick() -> list[str]:
@@ -225,17 +337,17 @@ def test_monitor_quiet_in_normal_traffic_and_alerts_on_latency_and_errors(
         normal = [s for _ in range(NORMAL_TICKS) for s in tick()]
         assert normal == [], f"false alerts in normal traffic: {normal}"
 
-        server.control(latency_factor=3.0)
+        server.faults(delay=LATENCY_ADDED)
         latency_alerts = [s for _ in range(2) for s in tick()]
         assert any("duration" in s for s in latency_alerts), latency_alerts
 
-        server.control()
+        server.faults()
         for _ in range(10):
             tick()
-        server.control(error_rate=0.3)
+        server.faults(error_rate=ERROR_RATE)
         error_alerts = [s for _ in range(2) for s in tick()]
         assert any("error_ratio" in s for s in error_alerts), error_alerts
-        server.control()
+        server.faults()
     monitor.close()
 
     alert_lines = [e for e in logs if e["event"] == "anomaly.alert"]
@@ -254,4 +366,7 @@ def test_monitor_quiet_in_normal_traffic_and_alerts_on_latency_and_errors(
 
 
 if __name__ == "__main__":  # pragma: no cover
-    serve(int(sys.argv[1]), float(sys.argv[2]))
+    if sys.argv[1] == "serve":
+        serve(int(sys.argv[2]), Path(sys.argv[3]))
+    else:
+        traffic(sys.argv[2], Path(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]))

@@ -7,7 +7,7 @@ import math
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from barberpro.ops.anomaly.detector import DEFAULT_CONFIG
+from barberpro.ops.anomaly.detector import DEFAULT_CONFIG, DEFAULT_THRESHOLD
 from barberpro.ops.anomaly.monitor import DetectorBank, Monitor, MonitorSettings
 from barberpro.ops.anomaly.prometheus_series import SeriesDeriver, parse_text
 from barberpro.ops.anomaly.webhook import sign, verify
@@ -109,3 +109,24 @@ def test_monitor_on_in_process_registry_alerts_on_a_jump() -> None:
         if s.name == "barberpro_anomaly_alerts_total"
     }
     assert exposed.get("barberpro_queue_depth") == 1.0
+
+
+def test_monitor_uses_the_one_global_threshold_and_skips_the_scrape_route() -> None:
+    registry = CollectorRegistry()
+    requests = Counter("barberpro_http_requests", "requests", ["route", "status"], registry=registry)
+    monitor = Monitor(MonitorSettings(warmup=5), registry=registry)
+    assert monitor.threshold == DEFAULT_THRESHOLD
+    for i in range(20):
+        requests.labels("/metrics", "200").inc()
+        requests.labels("/api/v1/bookings", "200").inc(10 + i % 3)
+        monitor.tick(now=1_700_000_000 + 15.0 * i)
+    scored = {
+        s.labels["series"]
+        for m in monitor.exposition.collect()
+        for s in m.samples
+        if s.name == "barberpro_anomaly_score"
+    }
+    assert any('route="/api/v1/bookings"' in k for k in scored), scored
+    assert not any('route="/metrics"' in k for k in scored), scored
+    # A site that wants fewer pages raises the threshold in its settings; there is no second default.
+    assert Monitor(MonitorSettings(threshold=0.9), registry=registry).threshold == 0.9

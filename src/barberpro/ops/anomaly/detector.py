@@ -65,11 +65,8 @@ class DetectorConfig:
 DEFAULT_CONFIG = DetectorConfig()
 # Frozen by 6-fold cross-validation across the nab-dev files: the median of the folds' optimal
 # thresholds for the standard profile (5 of 6 folds chose 0.52225; docs/anomaly.md).
-# NAB charges 0.11 of a found anomaly per false alarm, so this is a recall-heavy operating point.
+# The one global threshold: `detect`, NAB scoring and the live monitor all alert at it.
 DEFAULT_THRESHOLD = 0.5222
-# The live monitor pages people: it defaults to the operating point where false alerts on nab-dev
-# fall below 0.01 per metric-day (0.008; 76 % of incidents true, 47 of 95 anomalies found).
-PAGING_THRESHOLD = 0.9
 
 
 class StreamingDetector:

@@ -25,7 +25,7 @@ import structlog
 
 from barberpro.ops.anomaly.detector import (
     DEFAULT_CONFIG,
-    PAGING_THRESHOLD,
+    DEFAULT_THRESHOLD,
     DetectorConfig,
     StreamingDetector,
 )
@@ -42,9 +42,17 @@ log = structlog.get_logger("barberpro.anomaly")
 class MonitorSettings:
     urls: tuple[str, ...] = ()
     interval: float = 15.0
-    threshold: float | None = None  # default: the detector's paging threshold
+    # None: the detector's one global threshold. A site that wants fewer, surer pages may raise it
+    # here (a configuration choice; docs/anomaly.md gives nab-dev figures per threshold).
+    threshold: float | None = None
     warmup: int | None = None  # samples per series before it may alert
     refractory: int = 20  # samples: alerts of one series closer than this are one incident
+    # Series whose key contains one of these are not scored: the scrape route's own request
+    # rate is the scraper's schedule (always one request per scrape), so its wiggles are the
+    # monitor's timing jitter, not the platform's behaviour.
+    exclude: tuple[str, ...] = ('route="/metrics"',)
+    min_observations: int = 20  # fewer in an interval make a latency mean missing (SeriesDeriver)
+    window: int = 2  # scrape intervals each rate, ratio and mean spans (SeriesDeriver)
     webhook_url: str | None = None
     webhook_secret: str | None = None
     webhook_attempts: int = 4
@@ -96,7 +104,7 @@ class Monitor:
         from prometheus_client import CollectorRegistry, Counter, Gauge
 
         self.settings = settings
-        self.threshold = PAGING_THRESHOLD if settings.threshold is None else settings.threshold
+        self.threshold = DEFAULT_THRESHOLD if settings.threshold is None else settings.threshold
         config = DEFAULT_CONFIG if settings.warmup is None else replace(DEFAULT_CONFIG, warmup=settings.warmup)
         self.bank = DetectorBank(config, settings.max_series)
         self._registry = registry
@@ -158,8 +166,13 @@ class Monitor:
             except ValueError as exc:
                 log.warning("anomaly.scrape_unparsable", source=source, error=str(exc))
                 continue
-            deriver = self._derivers.setdefault(source, SeriesDeriver())
+            deriver = self._derivers.get(source)
+            if deriver is None:
+                deriver = SeriesDeriver(min_observations=self.settings.min_observations, window=self.settings.window)
+                self._derivers[source] = deriver
             for key, value in deriver.derive(families, now).items():
+                if any(part in key for part in self.settings.exclude):
+                    continue
                 series = f"{source} {key}" if len(self._derivers) > 1 else key
                 score = self.bank.update(series, value, now)
                 self.score_gauge.labels(series=series).set(score)
