@@ -1,22 +1,25 @@
 """Overload: booking-creation latency and lost requests with adaptive load shedding vs without.
 
 Same run, same seeded database (the platform benchmark's tenant: 1 shop, 40 barbers, SQLite),
-read cache off so that browsing is real work. For each mode (baseline: shedding off;
-shipped: shedding on) on a fresh uvicorn (1 worker):
-1. unloaded: a probe creates bookings one at a time (distinct free slots) -> p50/p99;
-2. capacity: wrk browses 1,200 distinct availability queries with 16 connections -> C req/s;
-3. overload: wrk browses at 3 x C, paced (96 connections, each waiting 96 / (3 C) s between
-   requests, so that a shed request is not retried at once: real clients honour
-   Retry-After), while the probe keeps creating bookings. The offered rate is reported as
-   measured (answers per second, shed ones included) and as a multiple of C; when the server
-   cannot keep up (no shedding), paced connections wait for their answers and the achieved
-   rate falls below the target.
-Reported: booking p99 under overload / unloaded p99, answers by status (none may be a 500)
-and wrk's socket errors (timeouts = requests that got no answer). wrk and the probe share
-the two cores with the server.
+read cache off so that browsing is real work. The server (uvicorn, 1 worker) is pinned to
+CPU 0; wrk and the booking probe (this process) to CPU 1, so the generator does not take the
+server's CPU.
+1. capacity C: wrk browses 1,200 distinct availability queries, closed loop, 16 connections,
+   against a server with shedding off -> C good answers per second;
+2. per mode (baseline: shedding off; shipped: shedding on), on a fresh server:
+   a. unloaded: a probe creates bookings one at a time at 10/s (distinct free slots) -> p50/p99;
+   b. overload: wrk browses open-loop at 3 x C (a Lua schedule of send times, as wrk2 does,
+      256 connections), while the probe keeps creating bookings.
+Reported: the offered rate (target) and the achieved one (answers per second, shed ones
+included) and how far the schedule fell behind (a server that holds its answers keeps
+connections busy, so it throttles an open-loop generator too once all connections wait);
+booking p99 under overload / unloaded p99; answers by status (none may be a 500); wrk's
+socket errors (timeouts = requests without an answer); bookings shed or unanswered; the
+concurrency limit at the end; and the share of the server's core that other processes used
+during each phase (this machine is shared: interference shows up there).
 
     make bench-tools
-    .venv/bin/python benchmarks/gateway_overload.py [--seconds 20]
+    .venv/bin/python benchmarks/gateway_overload.py [--seconds 15]
 """
 
 from __future__ import annotations
