@@ -27,7 +27,9 @@ def test_seasonal_naive_repeats_the_last_season() -> None:
     assert list(seasonal_naive(y[:2], 3, 4)) == [1, 1, 1]  # shorter than a season: last value
 
 
-@pytest.mark.parametrize("name", ["seasonal_naive_day", "seasonal_naive_week", "daily_profile", "autoets", "mstl"])
+@pytest.mark.parametrize(
+    "name", ["seasonal_naive_day", "seasonal_naive_week", "daily_profile", "autoets", "mstl", "profile_ets"]
+)
 def test_every_model_forecasts_with_ordered_quantiles(name: str) -> None:
     y = daily_series(16)
     model = make_model(name).fit(y, STEP)
@@ -87,3 +89,13 @@ def test_prophet_lstm_hybrid_fits_and_forecasts() -> None:
     truth = 100 + 60 * np.sin(2 * np.pi * np.arange(len(y), len(y) + 6) / PER_DAY)
     assert np.mean(np.abs(f.mean - truth)) < 25
     assert np.all(f.quantiles[0.1] <= f.quantiles[0.9])
+
+
+def test_profile_ets_ensemble_is_the_mean_of_its_members() -> None:
+    y = daily_series(16, seed=4)
+    ensemble = make_model("profile_ets").fit(y, STEP)
+    profile = make_model("daily_profile").fit(y, STEP)
+    ets = make_model("autoets").fit(y, STEP)
+    f = ensemble.predict(y, 6)
+    expected = (profile.predict(y, 6).mean + ets.predict(y, 6).mean) / 2
+    assert np.allclose(f.mean, expected)

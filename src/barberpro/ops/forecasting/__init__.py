@@ -5,7 +5,8 @@
     forecast = model.predict(history, horizon=15)      # .mean and .quantiles[q]
 
 Models: `seasonal_naive_day`, `seasonal_naive_week`, `daily_profile` (the
-default), `autoets`, `mstl` (statsforecast), `prophet_lstm` (optional extra
+default), `autoets`, `mstl` (statsforecast), `profile_ets` (mean of
+`daily_profile` and `autoets`), `prophet_lstm` (optional extra
 `[hybrid]`). For the autoscaler, `DailyProfileForecaster(step_minutes)` is a
 plain `(history, horizon) -> forecast` callable that needs no fit.
 """

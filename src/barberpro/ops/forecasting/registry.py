@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from barberpro.ops.forecasting.base import ForecastModel
+from barberpro.ops.forecasting.ensemble import ProfileEtsEnsemble
 from barberpro.ops.forecasting.naive import SeasonalNaive
 from barberpro.ops.forecasting.profile import DailyProfileModel
 from barberpro.ops.forecasting.statistical import AutoEtsModel, MstlModel
@@ -24,6 +25,7 @@ MODELS: dict[str, Callable[[], ForecastModel]] = {
     "daily_profile": DailyProfileModel,
     "autoets": AutoEtsModel,
     "mstl": MstlModel,
+    "profile_ets": ProfileEtsEnsemble,
     "prophet_lstm": _hybrid,
 }
 
