@@ -35,6 +35,8 @@ SETTINGS = (
     "tail_weeks=1",
     "peak_allowance=1.0",
     "peak_allowance=1.5",
+    "peak_rank=1",
+    "peak_rank=3",
     "scale_down_minutes=0",
 )
 

@@ -185,11 +185,12 @@ class PredictivePolicy:
     week of scores shows, so the quantile is extrapolated (`tail_quantile`).
 
     Two guards keep one-off events from setting the price of every step:
-    provisioning stays below `peak_allowance` x the highest demand of the last
-    week (isolated spikes, an outage's restart or a surge's first minutes inflate
-    the quantile for a week; the forecast itself is not capped, so growth and
-    surges pass), and scale-down waits `scale_down_minutes` (the highest decision
-    of that window holds, as HPA's stabilisation does; scale-up is immediate).
+    provisioning stays below `peak_allowance` x the `peak_rank`-th highest demand
+    of the last week (isolated spikes, an outage's restart or a surge's first
+    minutes inflate the quantile for a week; the second-highest step ignores a
+    single spike; the forecast itself is not capped, so growth and surges pass),
+    and scale-down waits `scale_down_minutes` (the highest decision of that
+    window holds, as HPA's stabilisation does; scale-up is immediate).
     With too short a record it provisions `fallback_headroom` x f.
     """
 
@@ -203,6 +204,7 @@ class PredictivePolicy:
         noise_exponent: float = 0.5,
         calibration_days: float = 7.0,
         peak_allowance: float = 1.25,
+        peak_rank: int = 2,
         scale_down_minutes: float = 15.0,
         fallback_headroom: float = 2.0,
         headroom_scale: float = 1.0,
@@ -215,6 +217,7 @@ class PredictivePolicy:
         self.beta = noise_exponent
         self.window = max(64, round(calibration_days * ctx.steps_per_day))
         self.peak_allowance = peak_allowance
+        self.peak_rank = max(1, int(peak_rank))
         self.fallback_headroom = fallback_headroom
         self.headroom_scale = headroom_scale
         hold = max(1, math.ceil(scale_down_minutes / ctx.step_minutes - 1e-9)) if scale_down_minutes > 0 else 1
@@ -277,7 +280,10 @@ class PredictivePolicy:
             return forecast * self.fallback_headroom * self.headroom_scale
         margin = self.quantile_score() * self._noise_scale(history, forecast) * self.headroom_scale
         recent = history[-self.window :]
-        peak = float(np.max(recent)) * self.peak_allowance * self.headroom_scale if len(recent) else 0.0
+        peak = 0.0
+        if len(recent):
+            rank = min(self.peak_rank, len(recent))
+            peak = float(np.partition(recent, -rank)[-rank]) * self.peak_allowance * self.headroom_scale
         return min(forecast + margin, max(peak, forecast))
 
     def decide(self, history: np.ndarray, state: ReplicaState) -> int:
