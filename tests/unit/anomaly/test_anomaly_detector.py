@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import replace
 
 import numpy as np
 from hypothesis import given, settings
@@ -117,3 +118,18 @@ def test_works_without_timestamps() -> None:
     values, _ = noisy_daily(1500)
     values[1200] += 500
     assert score_series(values)[1200] >= DEFAULT_THRESHOLD
+
+
+def test_activity_resuming_below_an_earlier_huge_spike_is_flagged() -> None:
+    # Sparse activity, one huge spike, a long quiet spell, then sustained activity far below the
+    # spike: the raw envelope still remembers the spike; the sustained view does not.
+    rng = np.random.default_rng(5)
+    values = np.where(rng.random(3000) < 0.05, rng.uniform(1.0, 5.0, 3000), 0.0)
+    values[600] = 300.0
+    values[1000:2000] = 0.0
+    values[2000:2010] = 40.0
+    alerts = np.flatnonzero(score_series(values)[1000:] >= DEFAULT_THRESHOLD) + 1000
+    assert alerts.size and 2000 <= alerts[0] <= 2001, alerts
+    # Without the sustained view the other views only notice once the level has moved, later.
+    without = replace(DEFAULT_CONFIG, weights=(*DEFAULT_CONFIG.weights[:-1], 0.0))
+    assert not np.any(score_series(values, config=without)[2000:2004] >= DEFAULT_THRESHOLD)

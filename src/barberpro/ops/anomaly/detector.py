@@ -3,7 +3,7 @@
 One value at a time, O(1) time and memory per point, no look-ahead: nothing here knows the
 length, the minimum or the maximum of the whole series.
 
-Each value is looked at through six *views*:
+Each value is looked at through seven *views*:
 
 0. the raw value;
 1. a slow exponentially weighted mean (level: shifts and drifts);
@@ -12,6 +12,9 @@ Each value is looked at through six *views*:
 4. the residual against a time-of-day profile (one EWMA per 30-minute slot of the day), and
 5. that residual's own volatility (daily-cycle anomalies: a missing peak, a shifted rush hour).
    Views 4 and 5 need timestamps; without them they stay silent.
+6. the sustained value, the smaller of the last two values: a one-point spike does not raise its
+   envelope, so activity resuming after one huge spike (which blinds view 0 for a long time)
+   still breaks out here.
 
 Each view keeps an *envelope*: the lowest and highest value it has produced, relaxing slowly
 towards its own running mean so that old extremes fade (a level shift becomes the new normal
@@ -36,7 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-_VIEWS = 6
+_VIEWS = 7
+_SUSTAINED = 6
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ class DetectorConfig:
     margin: float = 1.0  # typical steps of a view discounted from a break-out
     step_alpha: float = 0.01  # EWMA weight of each view's typical step |v_t - v_(t-1)|
     min_width: float = 0.05  # envelope width floor, as a fraction of the raw value's envelope
-    weights: tuple[float, ...] = (2.0, 1.5, 1.0, 0.5, 0.5, 1.0)
+    weights: tuple[float, ...] = (2.0, 1.5, 1.0, 0.5, 0.5, 1.0, 2.0)
     agreement: float = 0.25  # weight of the other views' break-outs added to the largest one
     score_scale: float = 0.03  # raw break-out that maps to score 0.5
     refractory: int = 150  # points for the recent peak to decay to zero
@@ -70,7 +74,7 @@ DEFAULT_THRESHOLD = 0.5222
 
 
 class StreamingDetector:
-    """Per-series state: about 80 floats, whatever the length of the series."""
+    """Per-series state: about 150 numbers, whatever the length of the series."""
 
     __slots__ = (
         "_c",
@@ -81,6 +85,7 @@ class StreamingDetector:
         "_last_time",
         "_lo",
         "_mean",
+        "_prev",
         "_profile",
         "_slot_first",
         "_step",
@@ -110,6 +115,7 @@ class StreamingDetector:
         self._slot_first: list[float | None] = [None] * config.season_slots
         self._dt = 0.0
         self._last_time: float | None = None
+        self._prev: float | None = None
 
     @property
     def config(self) -> DetectorConfig:
@@ -141,6 +147,8 @@ class StreamingDetector:
         if timestamp is not None:
             resid = self._seasonal_residual(value, timestamp)
 
+        prev = self._prev
+        self._prev = value
         views: tuple[float | None, ...] = (
             value,
             self.level_s,
@@ -148,6 +156,7 @@ class StreamingDetector:
             self.vol_s,
             resid,
             None if resid is None else self.resid_vol,
+            None if prev is None else (value if value < prev else prev),
         )
         raw = 0.0
         total = 0.0
@@ -217,7 +226,9 @@ class StreamingDetector:
         floor = c.min_width * (self._hi[0] - self._lo[0]) + 1e-9 * (abs(hi) + 1e-9)
         if width < floor:
             width = floor
-        slack = c.margin * step
+        # The sustained view moves in smaller steps than the values it is made of: its slack is
+        # the raw value's typical step, or plain noise would set records there.
+        slack = c.margin * (self._step[0] if j == _SUSTAINED else step)
         e = 0.0
         if v > hi:
             e = (v - hi - slack) / width
