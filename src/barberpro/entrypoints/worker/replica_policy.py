@@ -120,8 +120,11 @@ class OpsPolicyAdapter:
         if name == "hpa":
             return hpa
         # A stabilisation window given here holds for both halves (the predictive one too).
-        hold = {} if s.scale_down_stabilisation_seconds is None else {"scale_down_minutes": window_minutes}
-        predictive = PredictivePolicy(self.ctx, self.forecaster, **hold)
+        predictive = (
+            PredictivePolicy(self.ctx, self.forecaster)
+            if s.scale_down_stabilisation_seconds is None
+            else PredictivePolicy(self.ctx, self.forecaster, scale_down_minutes=window_minutes)
+        )
         if name == "predictive":
             return predictive
         if name == "hybrid":
