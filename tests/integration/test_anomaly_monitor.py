@@ -67,6 +67,10 @@ def serve(port: int, workdir: Path) -> None:  # pragma: no cover - runs in a sub
     from starlette.middleware import Middleware
     from starlette.routing import Match
 
+    # The latency the app reports should be its own, not a busy neighbour's: on a shared machine
+    # the server under test runs at a higher priority where allowed (as root; else unchanged).
+    with contextlib.suppress(OSError):
+        os.nice(-5)
     sys.path.insert(0, str(TESTS))
     from barberpro.entrypoints.http.app import create_app
     from platform_fixtures import make_platform, make_tenant, sqlite_url
@@ -325,6 +329,13 @@ def test_monitor_quiet_in_normal_traffic_and_alerts_on_latency_and_errors(
     assert monitor.threshold == DEFAULT_THRESHOLD  # one global threshold, the shipped one
     next_at = time.monotonic()
 
+    def fault(**kwargs: float) -> None:
+        nonlocal next_at
+        server.faults(**kwargs)
+        # Two scrapes after a fault are two intervals of time after it: a monitor running late
+        # on a busy machine would otherwise catch up with back-to-back scrapes.
+        next_at = time.monotonic()
+
     def tick() -> list[str]:
         nonlocal next_at
         next_at += INTERVAL
@@ -337,14 +348,14 @@ def test_monitor_quiet_in_normal_traffic_and_alerts_on_latency_and_errors(
         normal = [s for _ in range(NORMAL_TICKS) for s in tick()]
         assert normal == [], f"false alerts in normal traffic: {normal}"
 
-        server.faults(delay=LATENCY_ADDED)
+        fault(delay=LATENCY_ADDED)
         latency_alerts = [s for _ in range(2) for s in tick()]
         assert any("duration" in s for s in latency_alerts), latency_alerts
 
         server.faults()
         for _ in range(10):
             tick()
-        server.faults(error_rate=ERROR_RATE)
+        fault(error_rate=ERROR_RATE)
         error_alerts = [s for _ in range(2) for s in tick()]
         assert any("error_ratio" in s for s in error_alerts), error_alerts
         server.faults()
