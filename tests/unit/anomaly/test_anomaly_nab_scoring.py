@@ -112,7 +112,8 @@ def reference_score(n: int, windows: list[tuple[int, int]], scores: list[float],
     max_tp = scaled_sigmoid(-1.0)
     rows = []
     cur = None
-    prev_right = prev_width = None
+    prev_right: int | None = None
+    prev_width = 0
     pending = list(windows)
     for i in range(n):
         if pending and i == pending[0][0]:
