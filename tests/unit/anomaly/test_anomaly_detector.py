@@ -120,16 +120,18 @@ def test_works_without_timestamps() -> None:
     assert score_series(values)[1200] >= DEFAULT_THRESHOLD
 
 
-def test_activity_resuming_below_an_earlier_huge_spike_is_flagged() -> None:
+def test_activity_resuming_inside_an_earlier_huge_spike_or_dip_is_flagged() -> None:
     # Sparse activity, one huge spike, a long quiet spell, then sustained activity far below the
-    # spike: the raw envelope still remembers the spike; the sustained view does not.
+    # spike: the raw envelope still remembers the spike; the sustained views do not. Mirrored,
+    # the same holds for a drop that lasts after one deep dip.
     rng = np.random.default_rng(5)
     values = np.where(rng.random(3000) < 0.05, rng.uniform(1.0, 5.0, 3000), 0.0)
     values[600] = 300.0
     values[1000:2000] = 0.0
     values[2000:2010] = 40.0
-    alerts = np.flatnonzero(score_series(values)[1000:] >= DEFAULT_THRESHOLD) + 1000
-    assert alerts.size and 2000 <= alerts[0] <= 2001, alerts
-    # Without the sustained view the other views only notice once the level has moved, later.
-    without = replace(DEFAULT_CONFIG, weights=(*DEFAULT_CONFIG.weights[:-1], 0.0))
-    assert not np.any(score_series(values, config=without)[2000:2004] >= DEFAULT_THRESHOLD)
+    # Without the sustained views the other views only notice once the level has moved, later.
+    without = replace(DEFAULT_CONFIG, weights=(*DEFAULT_CONFIG.weights[:6], 0.0, 0.0))
+    for series in (values, 500.0 - values):
+        alerts = np.flatnonzero(score_series(series)[1000:] >= DEFAULT_THRESHOLD) + 1000
+        assert alerts.size and 2000 <= alerts[0] <= 2001, alerts
+        assert not np.any(score_series(series, config=without)[2000:2004] >= DEFAULT_THRESHOLD)

@@ -3,7 +3,7 @@
 One value at a time, O(1) time and memory per point, no look-ahead: nothing here knows the
 length, the minimum or the maximum of the whole series.
 
-Each value is looked at through seven *views*:
+Each value is looked at through eight *views*:
 
 0. the raw value;
 1. a slow exponentially weighted mean (level: shifts and drifts);
@@ -12,9 +12,12 @@ Each value is looked at through seven *views*:
 4. the residual against a time-of-day profile (one EWMA per 30-minute slot of the day), and
 5. that residual's own volatility (daily-cycle anomalies: a missing peak, a shifted rush hour).
    Views 4 and 5 need timestamps; without them they stay silent.
-6. the sustained value, the smaller of the last two values: a one-point spike does not raise its
-   envelope, so activity resuming after one huge spike (which blinds view 0 for a long time)
-   still breaks out here.
+6. the sustained high, the smaller of the last two values, judged only when it rises above its
+   envelope: a one-point spike does not raise that envelope, so activity resuming after one
+   huge spike (which blinds view 0 for a long time) still breaks out here; and
+7. the sustained low, the larger of the last two values, judged only when it falls below its
+   envelope (a drop that lasts, against one deep dip long ago).
+   Their other side would only repeat view 0.
 
 Each view keeps an *envelope*: the lowest and highest value it has produced, relaxing slowly
 towards its own running mean so that old extremes fade (a level shift becomes the new normal
@@ -39,8 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-_VIEWS = 7
-_SUSTAINED = 6
+_VIEWS = 8
+_HIGH, _LOW = 6, 7  # the sustained views
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class DetectorConfig:
     margin: float = 1.0  # typical steps of a view discounted from a break-out
     step_alpha: float = 0.01  # EWMA weight of each view's typical step |v_t - v_(t-1)|
     min_width: float = 0.05  # envelope width floor, as a fraction of the raw value's envelope
-    weights: tuple[float, ...] = (2.0, 1.5, 1.0, 0.5, 0.5, 1.0, 2.0)
+    weights: tuple[float, ...] = (2.0, 1.5, 1.0, 0.5, 0.5, 1.0, 2.0, 2.0)
     agreement: float = 0.25  # weight of the other views' break-outs added to the largest one
     score_scale: float = 0.03  # raw break-out that maps to score 0.5
     refractory: int = 150  # points for the recent peak to decay to zero
@@ -74,7 +77,7 @@ DEFAULT_THRESHOLD = 0.5222
 
 
 class StreamingDetector:
-    """Per-series state: about 150 numbers, whatever the length of the series."""
+    """Per-series state: about 160 numbers, whatever the length of the series."""
 
     __slots__ = (
         "_c",
@@ -157,6 +160,7 @@ class StreamingDetector:
             resid,
             None if resid is None else self.resid_vol,
             None if prev is None else (value if value < prev else prev),
+            None if prev is None else (value if value > prev else prev),
         )
         raw = 0.0
         total = 0.0
@@ -226,15 +230,17 @@ class StreamingDetector:
         floor = c.min_width * (self._hi[0] - self._lo[0]) + 1e-9 * (abs(hi) + 1e-9)
         if width < floor:
             width = floor
-        # The sustained view moves in smaller steps than the values it is made of: its slack is
-        # the raw value's typical step, or plain noise would set records there.
-        slack = c.margin * (self._step[0] if j == _SUSTAINED else step)
+        # The sustained views move in smaller steps than the values they are made of: their slack
+        # is the raw value's typical step, or plain noise would set records there.
+        slack = c.margin * (self._step[0] if j >= _HIGH else step)
         e = 0.0
         if v > hi:
-            e = (v - hi - slack) / width
+            if j != _LOW:
+                e = (v - hi - slack) / width
             hi = v
         elif v < lo:
-            e = (lo - v - slack) / width
+            if j != _HIGH:
+                e = (lo - v - slack) / width
             lo = v
         mean = self._mean[j] + c.mean_alpha * (v - self._mean[j])
         self._mean[j] = mean
