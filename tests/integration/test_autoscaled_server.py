@@ -28,7 +28,7 @@ from barberpro.entrypoints.worker.autoscaled_server import AutoscaledServer, Poo
 pytestmark = pytest.mark.slow
 
 APP_SOURCE = textwrap.dedent(
-    '''
+    """
     import os
 
     from prometheus_client import CollectorRegistry, Counter, generate_latest, multiprocess
@@ -52,7 +52,7 @@ APP_SOURCE = textwrap.dedent(
             return Response(generate_latest(registry), media_type="text/plain; version=0.0.4")
 
         return Starlette(routes=[Route("/work", work), Route("/metrics", metrics)])
-    '''
+    """
 )
 
 

@@ -120,9 +120,7 @@ def test_metric_spec_targets_one_replica_per_unit(
 ) -> None:
     _, url = api_metrics
     spec = stub.GetMetricSpec(scaled_object(url), timeout=5)
-    assert [(s.metricName, s.targetSize, s.targetSizeFloat) for s in spec.metricSpecs] == [
-        (METRIC_NAME, 1, 1.0)
-    ]
+    assert [(s.metricName, s.targetSize, s.targetSizeFloat) for s in spec.metricSpecs] == [(METRIC_NAME, 1, 1.0)]
 
 
 def test_replicas_follow_the_live_rate_up_then_down(
@@ -159,9 +157,7 @@ def test_default_policy_provisions_for_the_live_rate(
 ) -> None:
     metrics, url = api_metrics
     metrics.set_rate(100.0)  # needs 10 replicas of 10 req/s; the shipped policy adds headroom
-    request = pb.GetMetricsRequest(
-        scaledObjectRef=scaled_object(url, coldStartSeconds="1"), metricName=METRIC_NAME
-    )
+    request = pb.GetMetricsRequest(scaledObjectRef=scaled_object(url, coldStartSeconds="1"), metricName=METRIC_NAME)
 
     def replicas() -> int:
         return int(stub.GetMetrics(request, timeout=5).metricValues[0].metricValue)
@@ -170,9 +166,7 @@ def test_default_policy_provisions_for_the_live_rate(
     assert 10 <= replicas() <= 30
 
 
-def test_stream_is_active_pushes_changes(
-    api_metrics: tuple[FakeApiMetrics, str], stub: ExternalScalerStub
-) -> None:
+def test_stream_is_active_pushes_changes(api_metrics: tuple[FakeApiMetrics, str], stub: ExternalScalerStub) -> None:
     metrics, url = api_metrics
     metrics.set_rate(50.0)
     ref = scaled_object(url)
@@ -185,9 +179,7 @@ def test_stream_is_active_pushes_changes(
     stream.cancel()
 
 
-def test_bad_metadata_is_invalid_argument(
-    api_metrics: tuple[FakeApiMetrics, str], stub: ExternalScalerStub
-) -> None:
+def test_bad_metadata_is_invalid_argument(api_metrics: tuple[FakeApiMetrics, str], stub: ExternalScalerStub) -> None:
     _, url = api_metrics
     for bad in ({"minReplicas": "5", "maxReplicas": "2"}, {"capacityPerReplica": "fast"}, {"colour": "red"}):
         with pytest.raises(grpc.RpcError) as caught:
@@ -266,9 +258,7 @@ def test_constant_rate_gives_rate_times_step_whatever_the_scrape_times(
 
 @settings(max_examples=200, deadline=None)
 @given(
-    increments=st.lists(
-        st.tuples(st.integers(0, 1000), st.integers(0, 1000), st.booleans()), min_size=3, max_size=40
-    )
+    increments=st.lists(st.tuples(st.integers(0, 1000), st.integers(0, 1000), st.booleans()), min_size=3, max_size=40)
 )
 def test_resets_and_replica_churn_never_lose_or_invent_requests(
     increments: list[tuple[int, int, bool]],

@@ -76,9 +76,7 @@ class PredictiveExternalScaler(ExternalScalerServicer):
 
     # -- state ---------------------------------------------------------------------------------
 
-    def _resolve(
-        self, ref: pb.ScaledObjectRef, context: grpc.ServicerContext
-    ) -> tuple[_Target, CounterSampler]:
+    def _resolve(self, ref: pb.ScaledObjectRef, context: grpc.ServicerContext) -> tuple[_Target, CounterSampler]:
         try:
             settings = settings_from_metadata(dict(ref.scalerMetadata), self.defaults)
         except MetadataError as exc:
@@ -145,16 +143,12 @@ class PredictiveExternalScaler(ExternalScalerServicer):
                 yield pb.IsActiveResponse(result=active)
             self._stopping.wait(self._stream_interval)
 
-    def GetMetricSpec(
-        self, request: pb.ScaledObjectRef, context: grpc.ServicerContext
-    ) -> pb.GetMetricSpecResponse:
+    def GetMetricSpec(self, request: pb.ScaledObjectRef, context: grpc.ServicerContext) -> pb.GetMetricSpecResponse:
         self._resolve(request, context)  # validates the metadata early, when KEDA reads the spec
         spec = pb.MetricSpec(metricName=METRIC_NAME, targetSize=1, targetSizeFloat=1.0)
         return pb.GetMetricSpecResponse(metricSpecs=[spec])
 
-    def GetMetrics(
-        self, request: pb.GetMetricsRequest, context: grpc.ServicerContext
-    ) -> pb.GetMetricsResponse:
+    def GetMetrics(self, request: pb.GetMetricsRequest, context: grpc.ServicerContext) -> pb.GetMetricsResponse:
         target, sampler = self._resolve(request.scaledObjectRef, context)
         settings = target.settings
         max_age = max(3 * settings.scrape_interval, settings.step_seconds + settings.scrape_interval)
