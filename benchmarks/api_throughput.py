@@ -224,6 +224,7 @@ def bench_database(label: str, database_url: str, seconds: int, levels: list[int
             "--no-access-log",
             "--log-level",
             "warning",
+            *SERVER_EXTRA_ARGS,
         ],
         env=env,
         stdout=log,
@@ -285,19 +286,32 @@ def bench_database(label: str, database_url: str, seconds: int, levels: list[int
     }
 
 
+# Extra uvicorn arguments, e.g. `--http h11 --loop asyncio` to measure the pure-Python
+# parser and event loop against the shipped httptools/uvloop.
+SERVER_EXTRA_ARGS: list[str] = []
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres-url", default=os.environ.get("BARBERPRO_TEST_POSTGRES_URL"))
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--levels", default="4,16,64")
+    parser.add_argument("--databases", default="sqlite,postgresql", help="comma-separated subset")
+    parser.add_argument(
+        "--pure-python", action="store_true", help="uvicorn with h11 and asyncio instead of httptools and uvloop"
+    )
     args = parser.parse_args()
+    if args.pure_python:
+        SERVER_EXTRA_ARGS.extend(["--http", "h11", "--loop", "asyncio"])
+    databases = set(args.databases.split(","))
     if not shutil.which("wrk"):
         sys.exit("wrk not found: run `make bench-tools` first")
     levels = [int(x) for x in args.levels.split(",")]
     results = []
     tmp = Path(tempfile.mkdtemp(prefix="barberpro-sqlite-"))
-    results.append(bench_database("sqlite", f"sqlite:///{tmp}/bench.db", args.seconds, levels))
-    if args.postgres_url:
+    if "sqlite" in databases:
+        results.append(bench_database("sqlite", f"sqlite:///{tmp}/bench.db", args.seconds, levels))
+    if args.postgres_url and "postgresql" in databases:
         import psycopg
 
         name = f"barberpro_bench_{uuid.uuid4().hex[:8]}"
@@ -315,7 +329,7 @@ def main() -> None:
             {
                 "benchmark": "api_throughput",
                 "p99_limit_ms": P99_LIMIT_MS,
-                "server": "uvicorn, 1 worker",
+                "server": "uvicorn, 1 worker" + (" (h11, asyncio)" if args.pure_python else " (httptools, uvloop)"),
                 "load_generator": "wrk -t1 on the same 2 cores",
                 "cpu_count": os.cpu_count(),
                 "results": results,
