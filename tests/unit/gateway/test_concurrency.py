@@ -117,3 +117,17 @@ def test_baseline_samples_only_requests_admitted_during_the_measurement() -> Non
     assert not limiter.probing
     assert limiter.baseline == 0.01
     assert limiter.limit == 50  # back where it was
+
+
+def test_a_baseline_measurement_does_not_shed_bookings() -> None:
+    clock = _Clock()
+    limiter = GradientLimiter(GradientSettings(initial_limit=100, probe_samples=25), clock=clock)
+    assert limiter.try_acquire(Priority.PUBLIC)
+    clock.now += 0.01
+    limiter.release(Priority.PUBLIC, 0.01)  # the first finished request starts the measurement
+    assert limiter.probing and limiter.limit == limiter.settings.min_limit
+    # A burst of 60 bookings on a cold server: all admitted (the limit before the measurement
+    # plus the reserve); browsing is held to the measurement's minimum meanwhile.
+    assert sum(limiter.try_acquire(Priority.CRITICAL) for _ in range(60)) == 60
+    assert not limiter.try_acquire(Priority.PUBLIC)
+    assert sum(limiter.try_acquire(Priority.CRITICAL) for _ in range(60)) == 44  # 104 in flight

@@ -75,7 +75,10 @@ class GradientLimiter:
     def allowed(self, priority: Priority) -> float:
         """How many requests may be in flight when one of `priority` asks to start."""
         if priority is Priority.CRITICAL:
-            return self.limit + CRITICAL_RESERVE
+            # A baseline measurement drops the limit to its minimum for a moment; bookings keep
+            # the limit they had (a cold server's first measurement must not shed a booking burst).
+            base = self._resume_limit if self._probe is not None else self.limit
+            return base + CRITICAL_RESERVE
         return self.limit * SHARE[priority] - self.critical_in_flight * self.settings.critical_weight
 
     def try_acquire(self, priority: Priority) -> bool:
