@@ -29,6 +29,8 @@ import sys
 import tempfile
 import time as clock
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -192,9 +194,22 @@ def sweep(url: str, seconds: int, levels: list[int], **kwargs: object) -> dict[s
     return {"best_under_p99_limit": best, "runs": runs}
 
 
-def bench_database(label: str, database_url: str, seconds: int, levels: list[int]) -> dict[str, object]:
-    tmp = Path(tempfile.mkdtemp(prefix="barberpro-bench-"))
-    data = seed(database_url, tmp)
+# Extra uvicorn arguments, e.g. `--http h11 --loop asyncio` to measure the pure-Python
+# parser and event loop against the shipped httptools/uvloop.
+SERVER_EXTRA_ARGS: list[str] = []
+
+
+@contextmanager
+def server(
+    database_url: str,
+    tmp: Path,
+    cpus: str | None = None,
+    info: dict[str, int] | None = None,
+    extra_args: list[str] | None = None,
+    **env_overrides: str,
+) -> Iterator[str]:
+    """uvicorn, one worker, on loopback; yields the base URL. `cpus` pins it (taskset -c);
+    `info` receives the server's pid; `extra_args` go to uvicorn."""
     port = free_port()
     env = {
         **os.environ,
@@ -202,16 +217,14 @@ def bench_database(label: str, database_url: str, seconds: int, levels: list[int
         "BARBERPRO_DEFAULT_TENANT": "bench",
         "BARBERPRO_SECRET_KEY": "bench-secret-key-with-at-least-32-characters",
         "BARBERPRO_VAR_DIR": str(tmp),
-        # The platform's own cost: no rate limits, no load shedding and no read cache in front
-        # (benchmarks/gateway_cache.py measures what the cache adds).
-        "BARBERPRO_RATE_LIMIT_ENABLED": "false",
-        "BARBERPRO_LOAD_SHEDDING_ENABLED": "false",
-        "BARBERPRO_READ_CACHE_ENABLED": "false",
-        "BARBERPRO_LOG_LEVEL": "INFO",
+        "BARBERPRO_LOG_LEVEL": "WARNING",
+        **env_overrides,
     }
-    log = (tmp / "server.log").open("w")
-    server = subprocess.Popen(
+    log = (tmp / f"server-{port}.log").open("w")
+    pin = ["taskset", "-c", cpus] if cpus is not None else []
+    process = subprocess.Popen(
         [
+            *pin,
             sys.executable,
             "-m",
             "uvicorn",
@@ -224,7 +237,7 @@ def bench_database(label: str, database_url: str, seconds: int, levels: list[int
             "--no-access-log",
             "--log-level",
             "warning",
-            *SERVER_EXTRA_ARGS,
+            *(extra_args or []),
         ],
         env=env,
         stdout=log,
@@ -232,39 +245,62 @@ def bench_database(label: str, database_url: str, seconds: int, levels: list[int
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
+    if info is not None:
+        info["pid"] = process.pid  # taskset execs the interpreter: same pid
     try:
-        for _ in range(200):
+        deadline = clock.monotonic() + 90
+        while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
-                clock.sleep(0.1)
-        day = (date.today() + timedelta(days=3)).isoformat()
-        availability = (
-            f"{base}/api/v1/shops/{data['shop_id']}/availability?service_id={data['service_id']}"
-            f"&date={day}&barber_id={data['barbers'][0]}"
-        )  # type: ignore[index]
-        check = httpx.get(availability, headers={"host": "bench.barberpro.localhost"})
-        assert check.status_code == 200 and check.json()["slots"], check.text
-        bodies = tmp / "bodies.jsonl"
-        booking_bodies(data, bodies, 400_000)
-        lua = tmp / "post.lua"
-        lua.write_text(LUA_POST)
-        hello = sweep(f"{base}/hello", seconds, levels)
-        reads = sweep(availability, seconds, levels)
-        writes: dict[str, object] = {"runs": []}
-        offset = 0
-        for connections in levels:  # each level continues where the last stopped: every slot is fresh
-            result = run_wrk(base, connections, seconds, script=lua, args=[str(bodies), str(offset)])
-            result["connections"] = connections
-            offset += int(result["requests"]) + 1000
-            writes["runs"].append(result)  # type: ignore[attr-defined]
-        within = [r for r in writes["runs"] if r["p99_ms"] < P99_LIMIT_MS and r["non_2xx"] == 0]  # type: ignore[attr-defined]
-        writes["best_under_p99_limit"] = max(within, key=lambda r: r["rps"]) if within else None
+                pass
+            if clock.monotonic() > deadline:
+                raise RuntimeError(f"server did not start; see {log.name}")
+            clock.sleep(0.1)
+        yield base
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
         log.close()
+
+
+def bench_database(label: str, database_url: str, seconds: int, levels: list[int]) -> dict[str, object]:
+    tmp = Path(tempfile.mkdtemp(prefix="barberpro-bench-"))
+    data = seed(database_url, tmp)
+    # The platform's own cost: no rate limits, no load shedding and no read cache in front
+    # (benchmarks/gateway_cache.py measures what the cache adds); request logging on.
+    overrides = {
+        "BARBERPRO_RATE_LIMIT_ENABLED": "false",
+        "BARBERPRO_LOAD_SHEDDING_ENABLED": "false",
+        "BARBERPRO_READ_CACHE_ENABLED": "false",
+        "BARBERPRO_LOG_LEVEL": "INFO",
+    }
+    try:
+        with server(database_url, tmp, extra_args=SERVER_EXTRA_ARGS, **overrides) as base:
+            day = (date.today() + timedelta(days=3)).isoformat()
+            availability = (
+                f"{base}/api/v1/shops/{data['shop_id']}/availability?service_id={data['service_id']}"
+                f"&date={day}&barber_id={data['barbers'][0]}"
+            )  # type: ignore[index]
+            check = httpx.get(availability, headers={"host": "bench.barberpro.localhost"})
+            assert check.status_code == 200 and check.json()["slots"], check.text
+            bodies = tmp / "bodies.jsonl"
+            booking_bodies(data, bodies, 400_000)
+            lua = tmp / "post.lua"
+            lua.write_text(LUA_POST)
+            hello = sweep(f"{base}/hello", seconds, levels)
+            reads = sweep(availability, seconds, levels)
+            writes: dict[str, object] = {"runs": []}
+            offset = 0
+            for connections in levels:  # each level continues where the last stopped: every slot is fresh
+                result = run_wrk(base, connections, seconds, script=lua, args=[str(bodies), str(offset)])
+                result["connections"] = connections
+                offset += int(result["requests"]) + 1000
+                writes["runs"].append(result)  # type: ignore[attr-defined]
+            within = [r for r in writes["runs"] if r["p99_ms"] < P99_LIMIT_MS and r["non_2xx"] == 0]  # type: ignore[attr-defined]
+            writes["best_under_p99_limit"] = max(within, key=lambda r: r["rps"]) if within else None
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
     def best(result: dict[str, object]) -> float:
@@ -284,11 +320,6 @@ def bench_database(label: str, database_url: str, seconds: int, levels: list[int
             "booking_create_vs_hello": round(best(writes) / best(hello), 3) if best(hello) else None,
         },
     }
-
-
-# Extra uvicorn arguments, e.g. `--http h11 --loop asyncio` to measure the pure-Python
-# parser and event loop against the shipped httptools/uvloop.
-SERVER_EXTRA_ARGS: list[str] = []
 
 
 def main() -> None:
