@@ -18,28 +18,12 @@ from platform_fixtures import TenantFixture
 def live_gateway(platform: Platform, **overrides: Any) -> Iterator[tuple[str, FastAPI]]:
     """The app (gateway settings overridden) behind a real uvicorn in a thread: real sockets,
     real HTTP/1.1 keep-alive. Yields the base URL and the app; shuts down (lifespan included)."""
-    import threading
-    import time
-
-    import uvicorn
-    from live_server import free_port
+    from live_server import serve_app
 
     platform.settings = platform.settings.model_copy(update=overrides)
     app = create_app(platform=platform)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_app(app) as base:
+        yield base, app
 
 
 @contextmanager

@@ -21,17 +21,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(platform: Platform) -> Iterator[str]:
+def serve_app(app: object, **config: object) -> Iterator[str]:
+    """`app` behind uvicorn in a daemon thread; yields the base URL, shuts down (lifespan included)."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(platform=platform),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        limit_concurrency=1000,
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, **config)  # type: ignore[arg-type]
     )
-    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -44,3 +39,9 @@ def live_server(platform: Platform) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def live_server(platform: Platform) -> Iterator[str]:
+    with serve_app(create_app(platform=platform), limit_concurrency=1000) as base:
+        yield base
