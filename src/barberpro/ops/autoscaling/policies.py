@@ -39,6 +39,10 @@ class ScalingContext:
     def steps_per_day(self) -> int:
         return max(1, round(24 * 60 / self.step_minutes))
 
+    def window_steps(self, minutes: float) -> int:
+        """Whole steps covering `minutes` (at least one): the length of a stabilisation window."""
+        return max(1, math.ceil(minutes / self.step_minutes - 1e-9))
+
 
 @dataclass(frozen=True)
 class ReplicaState:
@@ -110,8 +114,7 @@ class HpaPolicy:
         self.ctx = ctx
         self.target = target_utilisation
         self.tolerance = tolerance
-        window = max(1, math.ceil(scale_down_window_minutes / ctx.step_minutes - 1e-9))
-        self._recommendations: deque[int] = deque(maxlen=window)
+        self._recommendations: deque[int] = deque(maxlen=ctx.window_steps(scale_down_window_minutes))
 
     def decide(self, history: np.ndarray, state: ReplicaState) -> int:
         ctx = self.ctx
@@ -220,8 +223,7 @@ class PredictivePolicy:
         self.peak_rank = max(1, int(peak_rank))
         self.fallback_headroom = fallback_headroom
         self.headroom_scale = headroom_scale
-        hold = max(1, math.ceil(scale_down_minutes / ctx.step_minutes - 1e-9)) if scale_down_minutes > 0 else 1
-        self._recent_decisions: deque[int] = deque(maxlen=hold)
+        self._recent_decisions: deque[int] = deque(maxlen=ctx.window_steps(scale_down_minutes))
         # Forecasts made for future steps: step index -> (forecast, noise scale).
         self._pending: dict[int, tuple[float, float]] = {}
         self._scores: deque[float] = deque(maxlen=self.window)
