@@ -110,6 +110,39 @@ def test_idempotency_key(client: TestClient, alpha: TenantFixture) -> None:
     assert reused.json()["errors"][0]["field"] == "Idempotency-Key"
 
 
+def test_a_booking_is_one_transaction(client: TestClient, platform: Platform, alpha: TenantFixture) -> None:
+    """The prepayment check, the booking and what the answer shows: one connection, one
+    transaction (under overload every extra one is another wait for the interpreter)."""
+    import threading
+
+    from sqlalchemy import event
+
+    slots = first_slot(client, alpha)
+    checkouts: list[str] = []
+
+    def count(*_: object) -> None:
+        if threading.current_thread().name != "outbox-relay":  # the relay polls on its own
+            checkouts.append(threading.current_thread().name)
+
+    event.listen(platform.database.engine, "checkout", count)
+    try:
+        body = booking_body(alpha, slots[0]["start"])
+        created = client.post("/api/v1/bookings", json=body, headers={"Idempotency-Key": "one-tx"})
+        assert created.status_code == 201, created.text
+        assert len(checkouts) == 1
+        replayed = client.post("/api/v1/bookings", json=body, headers={"Idempotency-Key": "one-tx"})
+        assert len(checkouts) == 2
+    finally:
+        event.remove(platform.database.engine, "checkout", count)
+    # The replay shows the same booking, customer included, as the first answer.
+    assert replayed.status_code == 201 and replayed.headers["Idempotent-Replayed"] == "true"
+    first, again = created.json(), replayed.json()
+    assert first["customer"] == again["customer"] and first["customer"]["phone"] == "+5491123456789"
+    assert {k: v for k, v in first.items() if k not in ("manage_token", "manage_url")} == {
+        k: v for k, v in again.items() if k not in ("manage_token", "manage_url")
+    }
+
+
 def test_taken_slot_is_a_409_problem(client: TestClient, alpha: TenantFixture) -> None:
     barber = alpha.barber_ids[0]
     slot = first_slot(client, alpha, barber_id=barber)[0]

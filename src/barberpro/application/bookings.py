@@ -58,6 +58,13 @@ class BookAppointment:
 class BookingResult:
     booking: Booking
     replayed: bool = False
+    # What the answer shows, read in the booking's own transaction (no second read to render it).
+    shop: Shop | None = None
+    customer: Customer | None = None
+
+
+class PrepaymentRequired(PolicyViolation):
+    """The shop takes payment when booking: such bookings go through the checkout only."""
 
 
 def fingerprint(payload: Any) -> str:
@@ -153,13 +160,20 @@ def book_appointment(
     idempotency_key: str | None = None,
     request_fingerprint: str | None = None,
     prepayment: PrepaymentPolicy | None = None,
+    refuse_prepaid: bool = False,
 ) -> BookingResult:
     """Book a slot. With `prepayment`, a shop that takes payment up front gets a PENDING_PAYMENT
-    booking that holds its slot until paid (confirmed) or expired (cancelled); walk-ins never wait."""
+    booking that holds its slot until paid (confirmed) or expired (cancelled); walk-ins never wait.
+    With `refuse_prepaid` such a shop's appointments are refused instead (PrepaymentRequired):
+    they must go through the checkout. The policy is asked inside this unit of work's
+    transaction, so a policy that reads through the same unit of work adds no transaction."""
     start = _as_utc(cmd.start)
     if cmd.kind != "appointment" and ctx.actor.kind is not ActorKind.STAFF:
         raise PermissionDenied("only staff may create walk-in bookings", field="kind")
     with uow:
+        hold = prepayment.hold_for(ctx.tenant_id, cmd.shop_id) if prepayment and cmd.kind == "appointment" else None
+        if hold and refuse_prepaid:
+            raise PrepaymentRequired("this shop takes payment when booking: book through the checkout", field="shop_id")
         if idempotency_key:
             previous = uow.idempotency.get(idempotency_key)
             if previous is not None:
@@ -170,14 +184,16 @@ def book_appointment(
                 earlier = uow.bookings.get(previous.booking_id)
                 if earlier is None:  # pragma: no cover - bookings are never deleted
                     raise NotFound("booking not found")
-                return BookingResult(earlier, replayed=True)
+                earlier_customer = uow.customers.get(earlier.customer_id) if earlier.customer_id else None
+                return BookingResult(
+                    earlier, replayed=True, shop=uow.shops.get(earlier.shop_id), customer=earlier_customer
+                )
         shop, service = load_shop_service(uow, cmd.shop_id, cmd.service_id)
         barbers = bookable_barbers(uow, shop, cmd.barber_id)
         candidates = _free_barbers_at(uow, ctx, shop=shop, service=service, barbers=barbers, start=start)
         if not candidates:
             raise _explain_unavailable(shop, start, ctx.now)
         customer = _customer(uow, ctx, cmd.customer)
-        hold = prepayment.hold_for(ctx.tenant_id, shop.id) if prepayment and cmd.kind == "appointment" else None
         status = BookingStatus.PENDING_PAYMENT if hold else BookingStatus.CONFIRMED
         booking: Booking | None = None
         for barber_id in candidates:
@@ -216,11 +232,9 @@ def book_appointment(
             event=booking_event(action, booking, ctx.now),
         )
         if idempotency_key:
-            uow.idempotency.add(
-                IdempotencyRecord(idempotency_key, request_fingerprint or "", booking.id, ctx.now)
-            )
+            uow.idempotency.add(IdempotencyRecord(idempotency_key, request_fingerprint or "", booking.id, ctx.now))
         uow.commit()
-        return BookingResult(booking)
+        return BookingResult(booking, shop=shop, customer=customer)
 
 
 def block_time(
@@ -346,9 +360,7 @@ def reschedule_booking(
             entity_id=booking.id,
             before=booking,
             after=moved,
-            event=booking_event(
-                "BookingRescheduled", moved, ctx.now, previous_start=booking.start.isoformat()
-            ),
+            event=booking_event("BookingRescheduled", moved, ctx.now, previous_start=booking.start.isoformat()),
         )
         uow.commit()
         return moved

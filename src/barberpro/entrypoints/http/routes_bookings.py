@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 
+from barberpro.adapters.payments.unit_of_work import SqlPaymentsUnitOfWork
 from barberpro.application import bookings as usecases
 from barberpro.application.manage_tokens import issue_manage_token
 from barberpro.application.reviews import post_review
 from barberpro.bootstrap import Platform
 from barberpro.domain.booking import Booking
+from barberpro.domain.customers import Customer
 from barberpro.domain.errors import NotFound, PolicyViolation, SlotUnavailable
+from barberpro.domain.tenancy import Shop
 from barberpro.entrypoints.http.deps import (
     Caller,
     CallerDep,
@@ -35,14 +39,16 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _render(
-    platform: Platform, caller: Caller, booking: Booking, *, with_token: bool, status: int = 200
+def _answer(
+    platform: Platform,
+    caller: Caller,
+    booking: Booking,
+    shop: Shop,
+    customer: Customer | None,
+    *,
+    with_token: bool,
+    status: int = 200,
 ) -> JSON:
-    with platform.uow(caller.tenant.id, write=False) as uow:
-        shop = uow.shops.get(booking.shop_id)
-        customer = uow.customers.get(booking.customer_id) if booking.customer_id else None
-    if shop is None:  # pragma: no cover - foreign key
-        raise NotFound("shop not found")
     token = issue_manage_token(platform.secret, caller.tenant.id, booking.id) if with_token else None
     url = f"{platform.settings.public_url}/reservas/{booking.id}?token={token}" if token else None
     return JSON(
@@ -51,9 +57,28 @@ def _render(
     )
 
 
-def _create(
-    request: Request, platform: Platform, caller: Caller, body: BookingIn, key: str | None, kind: str
-) -> JSON:
+def _render(platform: Platform, caller: Caller, booking: Booking, *, with_token: bool, status: int = 200) -> JSON:
+    with platform.uow(caller.tenant.id, write=False) as uow:
+        shop = uow.shops.get(booking.shop_id)
+        customer = uow.customers.get(booking.customer_id) if booking.customer_id else None
+    if shop is None:  # pragma: no cover - foreign key
+        raise NotFound("shop not found")
+    return _answer(platform, caller, booking, shop, customer, with_token=with_token, status=status)
+
+
+class _PrepaymentInTransaction:
+    """The prepayment question asked through the booking's own unit of work (its payment
+    settings repository), so that a booking is one transaction, not three."""
+
+    def __init__(self, uow: SqlPaymentsUnitOfWork) -> None:
+        self.uow = uow
+
+    def hold_for(self, tenant_id: str, shop_id: str) -> timedelta | None:
+        settings = self.uow.payment_settings.get(shop_id)
+        return settings.hold if settings.requires_payment else None
+
+
+def _create(request: Request, platform: Platform, caller: Caller, body: BookingIn, key: str | None, kind: str) -> JSON:
     cmd = usecases.BookAppointment(
         shop_id=body.shop_id,
         service_id=body.service_id,
@@ -63,28 +88,34 @@ def _create(
         notes=body.notes,
         kind=kind,
     )
-    metrics = request.app.state.metrics
-    if kind == "appointment":
-        # A shop that takes payment up front books only through the checkout, never around it.
-        from barberpro.entrypoints.http.routes_payments import services as payment_services
+    from barberpro.entrypoints.http.routes_payments import services as payment_services
 
-        if payment_services(platform).prepayment.hold_for(caller.tenant.id, body.shop_id) is not None:
-            raise PolicyViolation(
-                "this shop takes payment when booking: use POST /api/v1/payments/checkout", field="shop_id"
-            )
+    metrics = request.app.state.metrics
+    # The platform's unit of work plus the payment repositories, same connection and transaction:
+    # the prepayment check, the booking and what the answer shows are read and written in one.
+    uow = payment_services(platform).uows(caller.tenant.id)
     try:
         result = usecases.book_appointment(
-            platform.uow(caller.tenant.id),
+            uow,
             context(request, platform, caller),
             cmd,
             idempotency_key=key,
             request_fingerprint=usecases.fingerprint(body.model_dump(mode="json")),
+            prepayment=_PrepaymentInTransaction(uow),
+            # A shop that takes payment up front books only through the checkout, never around it.
+            refuse_prepaid=True,
         )
+    except usecases.PrepaymentRequired:
+        raise PolicyViolation(
+            "this shop takes payment when booking: use POST /api/v1/payments/checkout", field="shop_id"
+        ) from None
     except SlotUnavailable:
         metrics.bookings.labels("conflict").inc()
         raise
     metrics.bookings.labels("replayed" if result.replayed else "created").inc()
-    response = _render(platform, caller, result.booking, with_token=True, status=201)
+    if result.shop is None:  # pragma: no cover - foreign key
+        raise NotFound("shop not found")
+    response = _answer(platform, caller, result.booking, result.shop, result.customer, with_token=True, status=201)
     response.headers["Location"] = f"/api/v1/bookings/{result.booking.id}"
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -110,9 +141,7 @@ def create_booking(
     return _create(request, platform, caller, body, idempotency_key, "appointment")
 
 
-@router.post(
-    "/staff/bookings", status_code=201, summary="Staff: create a booking or walk-in off the slot grid"
-)
+@router.post("/staff/bookings", status_code=201, summary="Staff: create a booking or walk-in off the slot grid")
 def create_walk_in(
     request: Request,
     body: WalkInIn,
@@ -124,9 +153,7 @@ def create_walk_in(
     return _create(request, platform, caller, body, idempotency_key, body.kind)
 
 
-def _booking_for(
-    platform: Platform, caller: Caller, booking_id: str, token: str | None
-) -> tuple[Booking, Any]:
+def _booking_for(platform: Platform, caller: Caller, booking_id: str, token: str | None) -> tuple[Booking, Any]:
     with platform.uow(caller.tenant.id, write=False) as uow:
         booking = uow.bookings.get(booking_id)
     if booking is None:
@@ -152,9 +179,7 @@ def cancel(
 ) -> JSON:
     _, actor = _booking_for(platform, caller, booking_id, token)
     ctx = context(request, platform, caller, actor)
-    cancelled = usecases.cancel_booking(
-        platform.uow(caller.tenant.id), ctx, booking_id, body.reason if body else ""
-    )
+    cancelled = usecases.cancel_booking(platform.uow(caller.tenant.id), ctx, booking_id, body.reason if body else "")
     request.app.state.metrics.bookings.labels("cancelled").inc()
     return _render(platform, caller, cancelled, with_token=False)
 
@@ -178,22 +203,14 @@ def reschedule(
 
 
 @router.post("/bookings/{booking_id}/complete", summary="Staff: mark the visit completed")
-def complete(
-    request: Request, booking_id: str, platform: PlatformDep, caller: CallerDep, _staff: StaffDep
-) -> JSON:
-    done = usecases.mark_completed(
-        platform.uow(caller.tenant.id), context(request, platform, caller), booking_id
-    )
+def complete(request: Request, booking_id: str, platform: PlatformDep, caller: CallerDep, _staff: StaffDep) -> JSON:
+    done = usecases.mark_completed(platform.uow(caller.tenant.id), context(request, platform, caller), booking_id)
     return _render(platform, caller, done, with_token=False)
 
 
 @router.post("/bookings/{booking_id}/no-show", summary="Staff: mark the customer as a no-show")
-def no_show(
-    request: Request, booking_id: str, platform: PlatformDep, caller: CallerDep, _staff: StaffDep
-) -> JSON:
-    missed = usecases.mark_no_show(
-        platform.uow(caller.tenant.id), context(request, platform, caller), booking_id
-    )
+def no_show(request: Request, booking_id: str, platform: PlatformDep, caller: CallerDep, _staff: StaffDep) -> JSON:
+    missed = usecases.mark_no_show(platform.uow(caller.tenant.id), context(request, platform, caller), booking_id)
     return _render(platform, caller, missed, with_token=False)
 
 
@@ -218,9 +235,7 @@ def review(
 
 
 @router.post("/staff/blocks", status_code=201, summary="Staff: block a barber's time")
-def block(
-    request: Request, body: BlockIn, platform: PlatformDep, caller: CallerDep, _staff: StaffDep
-) -> JSON:
+def block(request: Request, body: BlockIn, platform: PlatformDep, caller: CallerDep, _staff: StaffDep) -> JSON:
     created = usecases.block_time(
         platform.uow(caller.tenant.id),
         context(request, platform, caller),
