@@ -250,7 +250,14 @@ def run_mode(
         gauges = {
             line.split()[0]: float(line.split()[1])
             for line in httpx.get(f"{base}/metrics").text.splitlines()
-            if line.startswith(("barberpro_gateway_concurrency_limit ", "barberpro_gateway_shed_total "))
+            if line.startswith(
+                (
+                    "barberpro_gateway_concurrency_limit ",
+                    "barberpro_gateway_shed_total ",
+                    "barberpro_gateway_critical_gate_closed_total ",
+                    "barberpro_gateway_browsing_paused_seconds_total ",
+                )
+            )
         }
     unloaded_p99 = unloaded["p99_ms"]
     loaded_p99 = loaded["p99_ms"]

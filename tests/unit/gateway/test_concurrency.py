@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import threading
+import time
 
-from barberpro.ops.gateway.concurrency import GradientLimiter, GradientSettings, Priority
+from barberpro.ops.gateway.concurrency import CriticalGate, GradientLimiter, GradientSettings, Priority
 
 
 class _Clock:
@@ -131,3 +133,44 @@ def test_a_baseline_measurement_does_not_shed_bookings() -> None:
     assert sum(limiter.try_acquire(Priority.CRITICAL) for _ in range(60)) == 60
     assert not limiter.try_acquire(Priority.PUBLIC)
     assert sum(limiter.try_acquire(Priority.CRITICAL) for _ in range(60)) == 44  # 104 in flight
+
+
+def test_the_gate_closes_for_a_booking_only_under_overload() -> None:
+    clock = _Clock()
+    gate = CriticalGate(max_wait=0.05, overload_window=1.0, clock=clock)
+    gate.enter()  # nothing was shed: browsing and bookings share the process as before
+    assert not gate.closed and gate.wait() == 0.0
+    gate.leave()
+    gate.shed()
+    clock.now += 0.5
+    gate.enter()  # a refusal half a second ago: overloaded
+    assert gate.closed
+    gate.enter()  # a second booking overlaps the first
+    gate.leave()
+    assert gate.closed  # still one in flight
+    gate.leave()
+    assert not gate.closed
+    clock.now += 2.0  # the overload is over
+    gate.enter()
+    assert not gate.closed
+    gate.leave()
+    assert gate.closed_count == 1
+
+
+def test_browsing_waits_for_the_booking_and_never_longer_than_the_bound() -> None:
+    clock = _Clock()
+    gate = CriticalGate(max_wait=0.2, clock=clock)
+    gate.shed()
+    gate.enter()
+    waited: list[float] = []
+    browsing = threading.Thread(target=lambda: waited.append(gate.wait()))
+    browsing.start()
+    time.sleep(0.05)
+    assert browsing.is_alive()  # asleep, off the interpreter, while the booking runs
+    gate.leave()
+    browsing.join(1.0)
+    assert not browsing.is_alive() and 0.03 < waited[0] < 0.2
+    gate.enter()  # a booking that never finishes holds browsing for max_wait, no longer
+    began = time.perf_counter()
+    assert 0.15 < gate.wait() < 0.5 and time.perf_counter() - began < 0.5
+    gate.leave()

@@ -11,6 +11,7 @@ import structlog
 from fastapi import FastAPI
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from sqlalchemy import Engine, event
 from starlette.types import ASGIApp
 
 from barberpro.adapters.kv.redis_store import open_store
@@ -23,8 +24,9 @@ from barberpro.domain.booking import SYSTEM
 from barberpro.entrypoints.http.gateway_cache import ReadCacheFastPath, invalidation_handler
 from barberpro.entrypoints.http.gateway_guard import GatewayGuard, GuardConfig
 from barberpro.entrypoints.http.gateway_http_cache import HttpCacheMiddleware
-from barberpro.entrypoints.http.gateway_shedding import LoadShedder
-from barberpro.ops.gateway.concurrency import GradientLimiter
+from barberpro.entrypoints.http.gateway_shedding import LoadShedder, pause_point
+from barberpro.ops.gateway.concurrency import CriticalGate, GradientLimiter
+from barberpro.ops.gateway.credentials import VerifiedCredentials
 from barberpro.ops.gateway.policies import PolicyBook
 from barberpro.ops.gateway.read_cache import ReadCache
 from barberpro.ops.gateway.security_log import SecurityLog
@@ -94,7 +96,7 @@ def install_gateway(app: FastAPI, platform: Platform, settings: Settings) -> Non
     )
 
     if settings.load_shedding_enabled:
-        install_shedding(app, limiter, security, hsts=settings.secure_cookies)
+        install_shedding(app, limiter, security, hsts=settings.secure_cookies, engine=platform.database.engine)
     document_gateway_responses(app)
     inner = app.router.lifespan_context
 
@@ -126,14 +128,24 @@ def install_gateway(app: FastAPI, platform: Platform, settings: Settings) -> Non
 GIL_SWITCH_INTERVAL = 0.0005
 
 
-def install_shedding(app: FastAPI, limiter: GradientLimiter, security: SecurityLog, *, hsts: bool) -> None:
+def install_shedding(
+    app: FastAPI, limiter: GradientLimiter, security: SecurityLog, *, hsts: bool, engine: Engine | None = None
+) -> None:
     """LoadShedder around the whole middleware stack, Starlette's error handler included:
-    a refusal then runs no other layer (add_middleware can only place it inside that handler)."""
+    a refusal then runs no other layer (add_middleware can only place it inside that handler).
+    With `engine`, every statement is a pause point where admitted browsing waits for a booking
+    in flight under overload (`CriticalGate`)."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     build = app.build_middleware_stack
+    gate = CriticalGate()
+    app.state.critical_gate = gate
+    verified = VerifiedCredentials()
+    app.state.verified_credentials = verified  # filled by the auth dependency (deps.get_caller)
+    if engine is not None and not event.contains(engine, "before_cursor_execute", pause_point):
+        event.listen(engine, "before_cursor_execute", pause_point)  # one module-level hook per engine
 
     def build_with_shedding() -> ASGIApp:
-        shedder = LoadShedder(build(), limiter=limiter, hsts=hsts)
+        shedder = LoadShedder(build(), limiter=limiter, hsts=hsts, gate=gate, verified=verified)
         app.state.load_shedder = shedder
         security.add_source(lambda: {(host, "shed", rc): n for (host, rc), n in shedder.drain().items()})
         app.state.metrics.registry.register(_SheddingCollector(shedder, limiter))
@@ -158,6 +170,16 @@ class _SheddingCollector(Collector):
         )
         yield GaugeMetricFamily(
             "barberpro_gateway_in_flight", "Requests admitted and not finished.", value=self.limiter.in_flight
+        )
+        yield CounterMetricFamily(
+            "barberpro_gateway_critical_gate_closed",
+            "Times admitted browsing was held for a booking or payment webhook under overload.",
+            value=self.shedder.gate.closed_count,
+        )
+        yield CounterMetricFamily(
+            "barberpro_gateway_browsing_paused_seconds",
+            "Time admitted browsing spent waiting for bookings in flight (the critical gate).",
+            value=self.shedder.paused_seconds,
         )
 
 

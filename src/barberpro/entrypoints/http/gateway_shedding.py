@@ -1,11 +1,18 @@
 """Load shedding as the outermost layer (raw ASGI): admit or refuse from `scope` alone.
 
 Under overload most requests are refused, so a refusal must cost next to nothing: it is
-decided from the method, path and two headers, before any other middleware, without a
+decided from the method, path and two headers (a credential counts only once this process
+has verified it: `VerifiedCredentials`), before any other middleware, without a
 Request object, without reading the body and without a log line; the 503 is prebuilt and
 only one in-memory counter moves (exported at scrape time). Refused requests still get a
 complete HTTP answer with the security headers and `Retry-After`; the server discards an
 unread request body itself and keeps the connection usable.
+
+Admitted requests meet the `CriticalGate`: while a booking (or payment webhook) is in flight
+under overload, admitted browsing sleeps at its next database statement (`pause_point`, an
+engine event) until the booking is done, so the booking has the interpreter nearly to itself.
+The limiter's latency sample of a browsing request leaves that pause out: it measures the
+server, not the deliberate wait.
 """
 
 from __future__ import annotations
@@ -13,12 +20,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from contextvars import ContextVar
+from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from barberpro.entrypoints.http.middleware import SECURITY_HEADERS
-from barberpro.ops.gateway.concurrency import GradientLimiter, Priority
+from barberpro.ops.gateway.concurrency import CriticalGate, GradientLimiter, Priority
+from barberpro.ops.gateway.credentials import VerifiedCredentials
 from barberpro.ops.gateway.policies import RouteClass, classify
 
 PRIORITY = {
@@ -50,15 +60,56 @@ _START: Message = {
 _END: Message = {"type": "http.response.body", "body": _BODY}
 
 
+class _Browsing:
+    """An admitted browsing request, as its worker thread sees it (through a context variable)."""
+
+    __slots__ = ("gate", "paused")
+
+    def __init__(self, gate: CriticalGate) -> None:
+        self.gate = gate
+        self.paused = 0.0
+
+
+_BROWSING: ContextVar[_Browsing | None] = ContextVar("barberpro_browsing", default=None)
+
+
+def session_cookie(header: bytes) -> bytes:
+    """The `bp_session` value of a raw Cookie header (b"" when absent)."""
+    for part in header.split(b";"):
+        name, _, value = part.partition(b"=")
+        if name.strip() == b"bp_session":
+            return value.strip().strip(b'"')
+    return b""
+
+
+def pause_point(*_: Any) -> None:
+    """Where admitted browsing gives way to a booking in flight (called before each database
+    statement; a no-op for every other request and whenever the gate is open)."""
+    browsing = _BROWSING.get()
+    if browsing is not None:
+        browsing.paused += browsing.gate.wait()
+
+
 class LoadShedder:
-    def __init__(self, app: ASGIApp, *, limiter: GradientLimiter, hsts: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limiter: GradientLimiter,
+        hsts: bool = False,
+        gate: CriticalGate | None = None,
+        verified: VerifiedCredentials | None = None,
+    ) -> None:
         self.app = app
         self.limiter = limiter
+        self.gate = gate or CriticalGate()
+        self.verified = verified if verified is not None else VerifiedCredentials()
         self.start = _START
         if hsts:
             headers = [*_START["headers"], (b"strict-transport-security", b"max-age=31536000; includeSubDomains")]
             self.start = {**_START, "headers": headers}
         self.shed_total = 0
+        self.paused_seconds = 0.0  # browsing held by the critical gate (event loop only)
         # (host, route class) -> refusals since the last drain; drained by the security log's thread.
         self._shed: defaultdict[tuple[str, str], int] = defaultdict(int)
         self._lock = threading.Lock()
@@ -70,28 +121,39 @@ class LoadShedder:
             return
         credentials = False
         host = b""
+        verified = self.verified
         for name, value in scope["headers"]:
             if name == b"host":
                 host = value
             elif name == b"authorization":
-                # As the guard classifies: only a bearer token makes a staff request.
-                credentials = credentials or (value[:7].lower() == b"bearer " and bool(value[7:].strip()))
+                # As the guard classifies, only a bearer token can make a staff request; and only
+                # one the auth dependency has verified in this process does (else: anonymous).
+                credentials = credentials or (value[:7].lower() == b"bearer " and verified.verified(value[7:].strip()))
             elif name == b"cookie" and b"bp_session=" in value:
-                credentials = True
+                credentials = credentials or verified.verified(session_cookie(value))
         route_class = classify(scope["method"], path, credentials)
         priority = PRIORITY.get(route_class)
         if priority is None:
             await self.app(scope, receive, send)
             return
         limiter = self.limiter
+        gate = self.gate
         if not limiter.try_acquire(priority):
             self.shed_total += 1
+            gate.shed()
             with self._lock:
                 self._shed[(host.decode("latin-1"), route_class.value)] += 1
             await send(self.start)
             await send(_END)
             return
         status = 500
+        browsing = None
+        token = None
+        if priority is Priority.CRITICAL:
+            gate.enter()
+        elif priority is Priority.PUBLIC:
+            browsing = _Browsing(gate)
+            token = _BROWSING.set(browsing)
 
         async def send_status(message: Message) -> None:
             nonlocal status
@@ -103,7 +165,14 @@ class LoadShedder:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            limiter.release(priority, time.perf_counter() - began, sample=status < 500)
+            latency = time.perf_counter() - began
+            if priority is Priority.CRITICAL:
+                gate.leave()
+            elif browsing is not None and token is not None:
+                _BROWSING.reset(token)
+                latency -= browsing.paused
+                self.paused_seconds += browsing.paused
+            limiter.release(priority, latency, sample=status < 500)
 
     def drain(self) -> dict[tuple[str, str], int]:
         """Refusals per (host, route class) since the last call (any thread)."""

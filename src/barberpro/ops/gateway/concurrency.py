@@ -22,7 +22,9 @@ with browsing's whole share.
 from __future__ import annotations
 
 import enum
+import math
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -133,3 +135,62 @@ class GradientLimiter:
         target = self.limit * gradient if gradient < 1.0 else self.limit + 1
         new_limit = self.limit * (1 - s.smoothing) + target * s.smoothing
         self.limit = max(s.min_limit, min(s.max_limit, new_limit))
+
+
+class CriticalGate:
+    """Lets critical work (bookings, payment webhooks) run ahead of admitted browsing.
+
+    One Python process shares one interpreter: a booking in flight competes for the GIL with
+    every browsing request already admitted, and the limiter can only stop *new* ones. The
+    gate closes while critical requests are in flight *under overload* (something was shed
+    within the last `overload_window` seconds); browsing threads call `wait()` at their next
+    pause point (the gateway uses each database statement) and sleep there, off the GIL, until
+    the last critical request finishes, at most `max_wait` seconds per pause. Nothing waits
+    on a browsing request, so a pause can only delay browsing, never block a booking; the
+    bound keeps even a stuck booking from holding browsing for long. Without overload the gate
+    never closes: bookings and browsing then share the process as before.
+
+    `enter`/`leave`/`shed` run on the event loop; `wait` in worker threads.
+    """
+
+    def __init__(
+        self, *, max_wait: float = 0.05, overload_window: float = 1.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.max_wait = max_wait
+        self.overload_window = overload_window
+        self._clock = clock
+        self._open = threading.Event()
+        self._open.set()
+        self._critical = 0
+        self._last_shed = -math.inf
+        self.closed_count = 0  # how often the gate closed (tests, metrics)
+
+    @property
+    def closed(self) -> bool:
+        return not self._open.is_set()
+
+    def shed(self, now: float | None = None) -> None:
+        """A request was refused: the process is overloaded."""
+        self._last_shed = self._clock() if now is None else now
+
+    def enter(self) -> None:
+        """A critical request starts."""
+        self._critical += 1
+        if self._open.is_set() and self._clock() - self._last_shed < self.overload_window:
+            self._open.clear()
+            self.closed_count += 1
+
+    def leave(self) -> None:
+        """A critical request finished."""
+        self._critical -= 1
+        if self._critical <= 0:
+            self._critical = 0
+            self._open.set()
+
+    def wait(self) -> float:
+        """Block the calling (browsing) thread while the gate is closed; seconds waited."""
+        if self._open.is_set():
+            return 0.0
+        began = time.perf_counter()
+        self._open.wait(self.max_wait)
+        return time.perf_counter() - began
