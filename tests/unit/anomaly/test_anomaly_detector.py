@@ -130,8 +130,20 @@ def test_activity_resuming_inside_an_earlier_huge_spike_or_dip_is_flagged() -> N
     values[1000:2000] = 0.0
     values[2000:2010] = 40.0
     # Without the sustained views the other views only notice once the level has moved, later.
-    without = replace(DEFAULT_CONFIG, weights=(*DEFAULT_CONFIG.weights[:6], 0.0, 0.0))
+    without = replace(DEFAULT_CONFIG, weights=(*DEFAULT_CONFIG.weights[:6], 0.0, 0.0, *DEFAULT_CONFIG.weights[8:]))
     for series in (values, 500.0 - values):
         alerts = np.flatnonzero(score_series(series)[1000:] >= DEFAULT_THRESHOLD) + 1000
         assert alerts.size and 2000 <= alerts[0] <= 2001, alerts
         assert not np.any(score_series(series, config=without)[2000:2004] >= DEFAULT_THRESHOLD)
+
+
+def test_a_break_out_that_keeps_growing_raises_one_alert_not_one_per_point() -> None:
+    # A ramp that sets a bigger record on each of its points: every point beats the recent peak,
+    # so without the rest period each one is an alert; with it, only the first.
+    values, t = noisy_daily(2200)
+    values[2000:2008] += np.array([20.0, 40.0, 80.0, 160.0, 320.0, 640.0, 1280.0, 2560.0])
+    ramp = slice(2000, 2030)
+    rested = score_series(values, t)[ramp] >= DEFAULT_THRESHOLD
+    restless = score_series(values, t, replace(DEFAULT_CONFIG, rest_points=0))[ramp] >= DEFAULT_THRESHOLD
+    assert rested.sum() == 1 and rested[0]
+    assert restless.sum() > 1

@@ -3,12 +3,13 @@
 One value at a time, O(1) time and memory per point, no look-ahead: nothing here knows the
 length, the minimum or the maximum of the whole series.
 
-Each value is looked at through eight *views*:
+Each value is looked at through nine *views*:
 
 0. the raw value;
 1. a slow exponentially weighted mean (level: shifts and drifts);
 2. a fast and 3. a slow exponentially weighted mean absolute deviation (volatility: a metric
-   that suddenly turns noisy, or goes flat);
+   that suddenly turns noisy, or goes flat); view 2 has weight 0 by default (kept for sites that
+   want it: on nab-dev it raised alerts outside the labelled windows and found none alone);
 4. the residual against a time-of-day profile (one EWMA per 30-minute slot of the day), and
 5. that residual's own volatility (daily-cycle anomalies: a missing peak, a shifted rush hour).
    Views 4 and 5 need timestamps; without them they stay silent.
@@ -18,6 +19,9 @@ Each value is looked at through eight *views*:
 7. the sustained low, the larger of the last two values, judged only when it falls below its
    envelope (a drop that lasts, against one deep dip long ago).
    Their other side would only repeat view 0.
+8. the volatility of the residual against a time-of-week profile (56 three-hour slots): a
+   weekday that behaves like a Sunday, or a weekly rhythm that breaks. Needs timestamps and a
+   full week of history per slot.
 
 Each view keeps an *envelope*: the lowest and highest value it has produced, relaxing slowly
 towards its own running mean so that old extremes fade (a level shift becomes the new normal
@@ -31,7 +35,10 @@ NAB detectors exploit, and envelopes give it in constant memory. The raw score i
 A refractory stage then keeps only the first point of a burst: a score passes when it exceeds the
 recent peak, which decays linearly to zero over ``refractory`` points; scores below it are
 multiplied by ``damping``. So one incident gives one alert at whatever threshold is chosen, and a
-later, stronger break-out still gets through.
+later, stronger break-out still gets through. A rest period (as in CAD OSE's ``restPeriod``)
+follows any score of at least ``rest_level``: for ``rest_points`` points after it every score is
+0, so a break-out that keeps growing point after point (a ramp, a spike that takes a few points
+to peak) raises one alert, not one per point.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-_VIEWS = 8
+_VIEWS = 9
 _HIGH, _LOW = 6, 7  # the sustained views
 
 
@@ -62,22 +69,27 @@ class DetectorConfig:
     margin: float = 1.0  # typical steps of a view discounted from a break-out
     step_alpha: float = 0.01  # EWMA weight of each view's typical step |v_t - v_(t-1)|
     min_width: float = 0.05  # envelope width floor, as a fraction of the raw value's envelope
-    weights: tuple[float, ...] = (2.0, 1.5, 1.0, 0.5, 0.5, 1.0, 2.0, 2.0)
+    week_period: float = 604_800.0  # seconds: one week
+    week_slots: int = 56  # three-hour slots
+    week_alpha: float = 0.5  # weight of one week's values in a slot's weekly profile
+    weights: tuple[float, ...] = (2.0, 1.5, 0.0, 0.5, 0.5, 1.0, 1.0, 2.0, 0.5)
     agreement: float = 0.25  # weight of the other views' break-outs added to the largest one
     score_scale: float = 0.03  # raw break-out that maps to score 0.5
     refractory: int = 150  # points for the recent peak to decay to zero
     damping: float = 0.0  # factor for scores inside a refractory period
+    rest_level: float = 0.5  # a score at least this high starts a rest period (raw >= score_scale)
+    rest_points: int = 20  # points after such a score that all score 0 (0: no rest period)
 
 
 DEFAULT_CONFIG = DetectorConfig()
 # Frozen by 6-fold cross-validation across the nab-dev files: the median of the folds' optimal
-# thresholds for the standard profile (5 of 6 folds chose 0.52225; docs/anomaly.md).
+# thresholds for the standard profile (docs/anomaly.md).
 # The one global threshold: `detect`, NAB scoring and the live monitor all alert at it.
-DEFAULT_THRESHOLD = 0.5222
+DEFAULT_THRESHOLD = 0.5084
 
 
 class StreamingDetector:
-    """Per-series state: about 160 numbers, whatever the length of the series."""
+    """Per-series state: about 290 numbers, whatever the length of the series."""
 
     __slots__ = (
         "_c",
@@ -90,8 +102,11 @@ class StreamingDetector:
         "_mean",
         "_prev",
         "_profile",
+        "_rest_from",
         "_slot_first",
         "_step",
+        "_week_first",
+        "_week_profile",
         "level_f",
         "level_s",
         "n",
@@ -99,6 +114,7 @@ class StreamingDetector:
         "resid_vol",
         "vol_f",
         "vol_s",
+        "week_vol",
     )
 
     def __init__(self, config: DetectorConfig = DEFAULT_CONFIG) -> None:
@@ -106,8 +122,9 @@ class StreamingDetector:
             raise ValueError(f"weights must have {_VIEWS} entries")
         self._c = config
         self.n = 0
-        self.level_f = self.level_s = self.vol_f = self.vol_s = self.resid_vol = 0.0
+        self.level_f = self.level_s = self.vol_f = self.vol_s = self.resid_vol = self.week_vol = 0.0
         self.peak = 0.0
+        self._rest_from = -config.rest_points - 1
         self._lo = [0.0] * _VIEWS
         self._hi = [0.0] * _VIEWS
         self._mean = [0.0] * _VIEWS
@@ -116,6 +133,8 @@ class StreamingDetector:
         self._count = [0] * _VIEWS
         self._profile: list[float | None] = [None] * config.season_slots
         self._slot_first: list[float | None] = [None] * config.season_slots
+        self._week_profile: list[float | None] = [None] * config.week_slots
+        self._week_first: list[float | None] = [None] * config.week_slots
         self._dt = 0.0
         self._last_time: float | None = None
         self._prev: float | None = None
@@ -146,9 +165,10 @@ class StreamingDetector:
         self.vol_f += max(c.vol_fast, start) * (dev - self.vol_f)
         self.vol_s += max(c.vol_slow, start) * (dev - self.vol_s)
 
-        resid = None
+        resid = week = None
         if timestamp is not None:
             resid = self._seasonal_residual(value, timestamp)
+            week = self._weekly_residual_volatility(value, timestamp)
 
         prev = self._prev
         self._prev = value
@@ -161,13 +181,15 @@ class StreamingDetector:
             None if resid is None else self.resid_vol,
             None if prev is None else (value if value < prev else prev),
             None if prev is None else (value if value > prev else prev),
+            week,
         )
         raw = 0.0
         total = 0.0
+        weights = c.weights
         for j, v in enumerate(views):
-            if v is None:
-                continue
-            e = self._break_out(j, v) * c.weights[j]
+            if v is None or weights[j] == 0.0:
+                continue  # a view with weight 0 costs nothing
+            e = self._break_out(j, v) * weights[j]
             total += e
             if e > raw:
                 raw = e
@@ -179,6 +201,10 @@ class StreamingDetector:
 
         peak = self.peak
         out = score if score > peak else score * c.damping
+        if self.n - self._rest_from <= c.rest_points:
+            out = 0.0
+        if score >= c.rest_level:
+            self._rest_from = self.n
         decayed = peak - 1.0 / c.refractory
         self.peak = score if score > decayed else (decayed if decayed > 0.0 else 0.0)
         return out
@@ -207,6 +233,28 @@ class StreamingDetector:
             return None  # the profile has not yet seen this slot on an earlier day
         self.resid_vol += c.season_vol * (abs(resid) - self.resid_vol)
         return resid
+
+    def _weekly_residual_volatility(self, value: float, timestamp: float) -> float | None:
+        """EWMA of |value - time-of-week profile|; None until the slot has a full week of history.
+
+        Called after ``_seasonal_residual``, which keeps the sampling interval ``_dt`` current.
+        """
+        c = self._c
+        slot = int((timestamp % c.week_period) / c.week_period * c.week_slots)
+        first = self._week_first[slot]
+        expected = self._week_profile[slot]
+        if first is None or expected is None:
+            self._week_first[slot] = timestamp
+            self._week_profile[slot] = value
+            return None
+        visits = max(1.0, c.week_period / c.week_slots / self._dt) if self._dt > 0 else 1.0
+        alpha = 1.0 - (1.0 - c.week_alpha) ** (1.0 / visits)
+        resid = value - expected
+        self._week_profile[slot] = expected + alpha * resid
+        if timestamp - first < c.week_period:
+            return None
+        self.week_vol += c.season_vol * (abs(resid) - self.week_vol)
+        return self.week_vol
 
     def _break_out(self, j: int, v: float) -> float:
         c = self._c
