@@ -12,6 +12,7 @@ over capacity, scale actions, and the static and oracle yardsticks per span.
 
     .venv/bin/python benchmarks/autoscale_validation.py     # ~15 min on 2 shared cores
     .venv/bin/python benchmarks/autoscale_validation.py --settings 'tail_weeks=3;peak_allowance=1.0'
+    .venv/bin/python benchmarks/autoscale_validation.py --settings 'shipped;forecaster=profile_1h;forecaster=weighted'
 """
 
 from __future__ import annotations
@@ -41,11 +42,13 @@ SETTINGS = (
 )
 
 
-def parse(setting: str) -> dict[str, float]:
+def parse(setting: str) -> tuple[str, dict[str, float]]:
+    """`key=value,...`: policy settings, and `forecaster=NAME` (shipped, profile_1h, weighted, weighted_1h)."""
     if setting == "shipped":
-        return {}
-    pairs = (item.split("=") for item in setting.split(","))
-    return {k.strip(): float(v) for k, v in pairs}
+        return "shipped", {}
+    pairs = [tuple(item.split("=")) for item in setting.split(",")]
+    forecaster = next((v.strip() for k, v in pairs if k.strip() == "forecaster"), "shipped")
+    return forecaster, {k.strip(): float(v) for k, v in pairs if k.strip() != "forecaster"}
 
 
 def main() -> None:
@@ -55,7 +58,27 @@ def main() -> None:
     from barberpro.ops.autoscaling.bounds import oracle_policy
     from barberpro.ops.autoscaling.factory import DEFAULT_HPA_TARGET, make_policy
     from barberpro.ops.autoscaling.traces import load_trace
-    from barberpro.ops.forecasting import DailyProfileForecaster
+    from barberpro.ops.forecasting import DailyProfileForecaster, default_forecaster
+    from barberpro.ops.forecasting.select import BacktestWeightedForecaster
+
+    def profile_1h(step: float) -> DailyProfileForecaster:
+        return DailyProfileForecaster(step, level_minutes=60.0)
+
+    def weighted_1h(step: float) -> BacktestWeightedForecaster:
+        candidates = {
+            "profile": DailyProfileForecaster(step, level_minutes=60.0),
+            "profile_weekly": DailyProfileForecaster(step, level_minutes=60.0, weekly_weight=1.0),
+            "profile_additive": DailyProfileForecaster(step, level_minutes=60.0, additive=True),
+        }
+        return BacktestWeightedForecaster(step, dict(candidates))
+
+    # The forecaster of the predictive half (ADR 0202): shipped = default_forecaster.
+    forecasters = {
+        "shipped": default_forecaster,
+        "profile_1h": profile_1h,
+        "weighted": BacktestWeightedForecaster,
+        "weighted_1h": weighted_1h,
+    }
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", default=str(ROOT / "../shared/data/traffic"))
@@ -96,7 +119,9 @@ def main() -> None:
         }
         for setting in args.settings.split(";"):
             step = trace.step_minutes  # type: ignore[attr-defined]
-            predictive = PredictivePolicy(ctx, DailyProfileForecaster(step), **parse(setting))  # type: ignore[arg-type]
+            forecaster, overrides = parse(setting)
+            model = forecasters[forecaster](step)
+            predictive = PredictivePolicy(ctx, model, **overrides)  # type: ignore[arg-type]
             policy = HybridPolicy(predictive, HpaPolicy(ctx, DEFAULT_HPA_TARGET))  # type: ignore[arg-type]
             policy.warm_up(values[:start])
             result = simulate(values, policy, ctx, start=start)  # type: ignore[arg-type]

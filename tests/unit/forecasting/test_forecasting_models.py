@@ -28,7 +28,16 @@ def test_seasonal_naive_repeats_the_last_season() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["seasonal_naive_day", "seasonal_naive_week", "daily_profile", "autoets", "mstl", "profile_ets"]
+    "name",
+    [
+        "seasonal_naive_day",
+        "seasonal_naive_week",
+        "daily_profile",
+        "autoets",
+        "mstl",
+        "profile_ets",
+        "weighted_profile",
+    ],
 )
 def test_every_model_forecasts_with_ordered_quantiles(name: str) -> None:
     y = daily_series(16)
@@ -99,3 +108,33 @@ def test_profile_ets_ensemble_is_the_mean_of_its_members() -> None:
     f = ensemble.predict(y, 6)
     expected = (profile.predict(y, 6).mean + ets.predict(y, 6).mean) / 2
     assert np.allclose(f.mean, expected)
+
+
+def test_backtest_weighting_favours_the_candidate_that_was_right_lately() -> None:
+    from barberpro.ops.forecasting.select import BacktestWeightedForecaster
+
+    y = daily_series(8)
+    good = DailyProfileForecaster(STEP)
+
+    def bad(history: np.ndarray, horizon: int) -> np.ndarray:
+        return np.full(horizon, 3.0 * float(np.mean(history[-PER_DAY:])))
+
+    fc = BacktestWeightedForecaster(STEP, {"good": good, "bad": bad})
+    w = fc.weights(y, 4)
+    assert w[0] > 0.9 and abs(float(w.sum()) - 1) < 1e-9
+    assert np.allclose(fc(y, 4), good(y, 4), rtol=0.2)
+    # Under three days of history (a day plus the backtest window) it uses the first candidate alone.
+    assert list(fc.weights(y[: 2 * PER_DAY], 4)) == [1.0, 0.0]
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.floats(1e-3, 1e4), st.integers(0, 3))
+def test_additive_profile_and_weighting_are_scale_free(k: float, seed: int) -> None:
+    from barberpro.ops.forecasting.select import BacktestWeightedForecaster
+
+    y = daily_series(8, seed=seed)
+    additive = DailyProfileForecaster(STEP, additive=True)
+    assert np.allclose(additive(y * k, 12), additive(y, 12) * k, rtol=1e-9, atol=1e-9)
+    assert np.allclose(
+        BacktestWeightedForecaster(STEP)(y * k, 12), BacktestWeightedForecaster(STEP)(y, 12) * k, rtol=1e-6, atol=1e-9
+    )

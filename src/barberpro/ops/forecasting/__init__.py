@@ -6,8 +6,9 @@
 
 Models: `seasonal_naive_day`, `seasonal_naive_week`, `daily_profile` (the
 default), `autoets`, `mstl` (statsforecast), `profile_ets` (mean of
-`daily_profile` and `autoets`), `prophet_lstm` (optional extra
-`[hybrid]`). For the autoscaler, `DailyProfileForecaster(step_minutes)` is a
+`daily_profile` and `autoets`), `weighted_profile` (profile variants weighted
+by a backtest on the last 2 days), `prophet_lstm` (optional extra `[hybrid]`).
+For the autoscaler, `default_forecaster(step_minutes)` (the daily profile) is a
 plain `(history, horizon) -> forecast` callable that needs no fit.
 """
 
@@ -15,7 +16,13 @@ from __future__ import annotations
 
 from barberpro.ops.forecasting.base import DEFAULT_QUANTILES, PROVISIONING_QUANTILE, Forecast, ForecastModel
 from barberpro.ops.forecasting.profile import DailyProfileForecaster, DailyProfileModel
-from barberpro.ops.forecasting.registry import DEFAULT_MODEL, MODELS, hybrid_available, make_model
+from barberpro.ops.forecasting.registry import (
+    DEFAULT_MODEL,
+    MODELS,
+    default_forecaster,
+    hybrid_available,
+    make_model,
+)
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -26,6 +33,7 @@ __all__ = [
     "DailyProfileModel",
     "Forecast",
     "ForecastModel",
+    "default_forecaster",
     "hybrid_available",
     "make_model",
 ]

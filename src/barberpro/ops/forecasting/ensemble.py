@@ -1,7 +1,7 @@
 """An equal-weight ensemble of the daily profile and AutoETS.
 
 The two err differently: the profile knows the time of day but reacts to the
-last hour only through a slow level ratio; AutoETS follows the last few steps
+last half hour only through a slow level ratio; AutoETS follows the last few steps
 but (on minute data) knows no season. Their mean is measured beside both in
 benchmarks.md; it is not the default (it does not beat every model on every
 trace, see docs/forecasting.md). Quantiles are the members' quantiles averaged

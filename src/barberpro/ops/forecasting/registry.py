@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from barberpro.ops.forecasting.base import ForecastModel
 from barberpro.ops.forecasting.ensemble import ProfileEtsEnsemble
 from barberpro.ops.forecasting.naive import SeasonalNaive
-from barberpro.ops.forecasting.profile import DailyProfileModel
+from barberpro.ops.forecasting.profile import DailyProfileForecaster, DailyProfileModel
+from barberpro.ops.forecasting.select import BacktestWeightedModel
 from barberpro.ops.forecasting.statistical import AutoEtsModel, MstlModel
 
 DEFAULT_MODEL = "daily_profile"
+
+
+def default_forecaster(step_minutes: float) -> Callable[[np.ndarray, int], np.ndarray]:
+    """The point forecaster the autoscaler's predictive policy uses: `(history, horizon) -> forecast`."""
+    return DailyProfileForecaster(step_minutes)
 
 
 def _hybrid() -> ForecastModel:
@@ -26,6 +34,7 @@ MODELS: dict[str, Callable[[], ForecastModel]] = {
     "autoets": AutoEtsModel,
     "mstl": MstlModel,
     "profile_ets": ProfileEtsEnsemble,
+    "weighted_profile": BacktestWeightedModel,
     "prophet_lstm": _hybrid,
 }
 
