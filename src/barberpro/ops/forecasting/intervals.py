@@ -9,10 +9,19 @@ data; the ratio actual / forecast at each lead gives multiplicative quantiles
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol, Self
 
 import numpy as np
 
+from barberpro.ops.forecasting.base import DEFAULT_QUANTILES, Forecast
+
 PointForecaster = Callable[[np.ndarray, int], np.ndarray]
+
+
+class PeriodicPointForecaster(Protocol):
+    period: int  # steps per day
+
+    def __call__(self, history: np.ndarray, horizon: int) -> np.ndarray: ...
 
 
 class RatioIntervals:
@@ -53,3 +62,30 @@ class RatioIntervals:
             factors = np.array([np.quantile(r, q) for r in self._ratios])
             out[q] = np.maximum(mean * factors[idx], 0.0)
         return out
+
+
+class PointModelWithIntervals:
+    """A daily-periodic point forecaster behind the common model interface, with these intervals.
+
+    Subclasses name the model and build its point forecaster for a sampling step.
+    """
+
+    name = ""
+
+    def __init__(self) -> None:
+        self.point: PeriodicPointForecaster | None = None
+        self.intervals = RatioIntervals()
+
+    def point_forecaster(self, step_minutes: float) -> PeriodicPointForecaster:
+        raise NotImplementedError
+
+    def fit(self, y: np.ndarray, step_minutes: float) -> Self:
+        self.point = self.point_forecaster(step_minutes)
+        self.intervals.fit(self.point, np.asarray(y, float), self.point.period, self.point.period)
+        return self
+
+    def predict(self, history: np.ndarray, horizon: int, quantiles: tuple[float, ...] = DEFAULT_QUANTILES) -> Forecast:
+        if self.point is None:
+            raise RuntimeError("fit the model first")
+        mean = self.point(np.asarray(history, float), horizon)
+        return Forecast(mean, self.intervals.apply(mean, quantiles))

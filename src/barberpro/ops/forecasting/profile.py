@@ -21,8 +21,7 @@ import math
 
 import numpy as np
 
-from barberpro.ops.forecasting.base import DEFAULT_QUANTILES, Forecast
-from barberpro.ops.forecasting.intervals import RatioIntervals
+from barberpro.ops.forecasting.intervals import PointModelWithIntervals
 
 
 class DailyProfileForecaster:
@@ -106,22 +105,10 @@ class DailyProfileForecaster:
         return forecast
 
 
-class DailyProfileModel:
+class DailyProfileModel(PointModelWithIntervals):
     """`DailyProfileForecaster` behind the common model interface, with empirical intervals."""
 
     name = "daily_profile"
 
-    def __init__(self) -> None:
-        self.point: DailyProfileForecaster | None = None
-        self.intervals = RatioIntervals()
-
-    def fit(self, y: np.ndarray, step_minutes: float) -> DailyProfileModel:
-        self.point = DailyProfileForecaster(step_minutes)
-        self.intervals.fit(self.point, np.asarray(y, float), self.point.period, self.point.period)
-        return self
-
-    def predict(self, history: np.ndarray, horizon: int, quantiles: tuple[float, ...] = DEFAULT_QUANTILES) -> Forecast:
-        if self.point is None:
-            raise RuntimeError("fit the model first")
-        mean = self.point(np.asarray(history, float), horizon)
-        return Forecast(mean, self.intervals.apply(mean, quantiles))
+    def point_forecaster(self, step_minutes: float) -> DailyProfileForecaster:
+        return DailyProfileForecaster(step_minutes)

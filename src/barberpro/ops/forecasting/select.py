@@ -16,8 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from barberpro.ops.forecasting.base import DEFAULT_QUANTILES, Forecast
-from barberpro.ops.forecasting.intervals import RatioIntervals
+from barberpro.ops.forecasting.intervals import PointModelWithIntervals
 from barberpro.ops.forecasting.profile import DailyProfileForecaster
 
 PointForecaster = Callable[[np.ndarray, int], np.ndarray]
@@ -101,22 +100,10 @@ class BacktestWeightedForecaster:
         return np.asarray(np.maximum(forecast / total, 0.0), float)
 
 
-class BacktestWeightedModel:
+class BacktestWeightedModel(PointModelWithIntervals):
     """`BacktestWeightedForecaster` behind the common model interface, with empirical intervals."""
 
     name = "weighted_profile"
 
-    def __init__(self) -> None:
-        self.point: BacktestWeightedForecaster | None = None
-        self.intervals = RatioIntervals()
-
-    def fit(self, y: np.ndarray, step_minutes: float) -> BacktestWeightedModel:
-        self.point = BacktestWeightedForecaster(step_minutes)
-        self.intervals.fit(self.point, np.asarray(y, float), self.point.period, self.point.period)
-        return self
-
-    def predict(self, history: np.ndarray, horizon: int, quantiles: tuple[float, ...] = DEFAULT_QUANTILES) -> Forecast:
-        if self.point is None:
-            raise RuntimeError("fit the model first")
-        mean = self.point(np.asarray(history, float), horizon)
-        return Forecast(mean, self.intervals.apply(mean, quantiles))
+    def point_forecaster(self, step_minutes: float) -> BacktestWeightedForecaster:
+        return BacktestWeightedForecaster(step_minutes)
