@@ -216,21 +216,11 @@ class StreamingDetector:
             dt = timestamp - self._last_time
             self._dt = dt if self._dt == 0.0 else self._dt + 0.05 * (dt - self._dt)
         self._last_time = timestamp
-        slot = int((timestamp % c.season_period) / c.season_period * c.season_slots)
-        first = self._slot_first[slot]
-        expected = self._profile[slot]
-        if first is None or expected is None:
-            self._slot_first[slot] = timestamp
-            self._profile[slot] = value
+        resid = self._profile_residual(
+            self._slot_first, self._profile, value, timestamp, c.season_period, c.season_slots, c.season_alpha
+        )
+        if resid is None:
             return None
-        # One day moves a slot's profile by season_alpha whatever the sampling rate: with fine
-        # sampling a slot is visited many times a day, each visit then weighs less.
-        visits = max(1.0, c.season_period / c.season_slots / self._dt) if self._dt > 0 else 1.0
-        alpha = 1.0 - (1.0 - c.season_alpha) ** (1.0 / visits)
-        resid = value - expected
-        self._profile[slot] = expected + alpha * resid
-        if timestamp - first < c.season_period:
-            return None  # the profile has not yet seen this slot on an earlier day
         self.resid_vol += c.season_vol * (abs(resid) - self.resid_vol)
         return resid
 
@@ -240,21 +230,43 @@ class StreamingDetector:
         Called after ``_seasonal_residual``, which keeps the sampling interval ``_dt`` current.
         """
         c = self._c
-        slot = int((timestamp % c.week_period) / c.week_period * c.week_slots)
-        first = self._week_first[slot]
-        expected = self._week_profile[slot]
-        if first is None or expected is None:
-            self._week_first[slot] = timestamp
-            self._week_profile[slot] = value
-            return None
-        visits = max(1.0, c.week_period / c.week_slots / self._dt) if self._dt > 0 else 1.0
-        alpha = 1.0 - (1.0 - c.week_alpha) ** (1.0 / visits)
-        resid = value - expected
-        self._week_profile[slot] = expected + alpha * resid
-        if timestamp - first < c.week_period:
+        resid = self._profile_residual(
+            self._week_first, self._week_profile, value, timestamp, c.week_period, c.week_slots, c.week_alpha
+        )
+        if resid is None:
             return None
         self.week_vol += c.season_vol * (abs(resid) - self.week_vol)
         return self.week_vol
+
+    def _profile_residual(
+        self,
+        firsts: list[float | None],
+        profile: list[float | None],
+        value: float,
+        timestamp: float,
+        period: float,
+        slots: int,
+        alpha_per_period: float,
+    ) -> float | None:
+        """Value minus its slot's profile, updating the profile; None until the slot has a full period.
+
+        One period moves a slot's profile by `alpha_per_period` whatever the sampling rate: with fine
+        sampling a slot is visited many times a period, each visit then weighs less.
+        """
+        slot = int((timestamp % period) / period * slots)
+        first = firsts[slot]
+        expected = profile[slot]
+        if first is None or expected is None:
+            firsts[slot] = timestamp
+            profile[slot] = value
+            return None
+        visits = max(1.0, period / slots / self._dt) if self._dt > 0 else 1.0
+        alpha = 1.0 - (1.0 - alpha_per_period) ** (1.0 / visits)
+        resid = value - expected
+        profile[slot] = expected + alpha * resid
+        if timestamp - first < period:
+            return None  # the profile has not yet seen this slot in an earlier period
+        return resid
 
     def _break_out(self, j: int, v: float) -> float:
         c = self._c
