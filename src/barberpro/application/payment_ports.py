@@ -42,6 +42,11 @@ class ShopPaymentSettings:
     def hold(self) -> timedelta:
         return timedelta(minutes=self.hold_minutes)
 
+    @property
+    def prepayment_hold(self) -> timedelta | None:
+        """How long an unpaid booking keeps its slot; None when the shop takes no prepayment."""
+        return self.hold if self.requires_payment else None
+
 
 class PaymentStatus(enum.StrEnum):
     PENDING = "pending"  # preference created, nothing paid yet

@@ -61,5 +61,15 @@ class SqlPrepaymentPolicy:
 
     def hold_for(self, tenant_id: str, shop_id: str) -> timedelta | None:
         with self._uows(tenant_id, write=False) as uow:
-            settings = uow.payment_settings.get(shop_id)
-        return settings.hold if settings.requires_payment else None
+            return uow.payment_settings.get(shop_id).prepayment_hold
+
+
+class InTransactionPrepaymentPolicy:
+    """The same question asked through a unit of work that is already open (the booking's own),
+    so that a booking is one transaction, not two."""
+
+    def __init__(self, uow: SqlPaymentsUnitOfWork) -> None:
+        self._uow = uow
+
+    def hold_for(self, tenant_id: str, shop_id: str) -> timedelta | None:
+        return self._uow.payment_settings.get(shop_id).prepayment_hold

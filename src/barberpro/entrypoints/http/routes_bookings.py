@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 
-from barberpro.adapters.payments.unit_of_work import SqlPaymentsUnitOfWork
+from barberpro.adapters.payments.unit_of_work import InTransactionPrepaymentPolicy
 from barberpro.application import bookings as usecases
 from barberpro.application.manage_tokens import issue_manage_token
 from barberpro.application.reviews import post_review
@@ -66,18 +65,6 @@ def _render(platform: Platform, caller: Caller, booking: Booking, *, with_token:
     return _answer(platform, caller, booking, shop, customer, with_token=with_token, status=status)
 
 
-class _PrepaymentInTransaction:
-    """The prepayment question asked through the booking's own unit of work (its payment
-    settings repository), so that a booking is one transaction, not three."""
-
-    def __init__(self, uow: SqlPaymentsUnitOfWork) -> None:
-        self.uow = uow
-
-    def hold_for(self, tenant_id: str, shop_id: str) -> timedelta | None:
-        settings = self.uow.payment_settings.get(shop_id)
-        return settings.hold if settings.requires_payment else None
-
-
 def _create(request: Request, platform: Platform, caller: Caller, body: BookingIn, key: str | None, kind: str) -> JSON:
     cmd = usecases.BookAppointment(
         shop_id=body.shop_id,
@@ -101,7 +88,7 @@ def _create(request: Request, platform: Platform, caller: Caller, body: BookingI
             cmd,
             idempotency_key=key,
             request_fingerprint=usecases.fingerprint(body.model_dump(mode="json")),
-            prepayment=_PrepaymentInTransaction(uow),
+            prepayment=InTransactionPrepaymentPolicy(uow),
             # A shop that takes payment up front books only through the checkout, never around it.
             refuse_prepaid=True,
         )
