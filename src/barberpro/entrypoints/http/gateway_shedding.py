@@ -24,8 +24,10 @@ from contextvars import ContextVar
 from typing import Any
 
 import orjson
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from barberpro.entrypoints.http.deps import SESSION_COOKIE
 from barberpro.entrypoints.http.middleware import SECURITY_HEADERS
 from barberpro.ops.gateway.concurrency import CriticalGate, GradientLimiter, Priority
 from barberpro.ops.gateway.credentials import VerifiedCredentials
@@ -70,16 +72,14 @@ class _Browsing:
         self.paused = 0.0
 
 
+_SESSION_MARK = SESSION_COOKIE.encode() + b"="
 _BROWSING: ContextVar[_Browsing | None] = ContextVar("barberpro_browsing", default=None)
 
 
 def session_cookie(header: bytes) -> bytes:
-    """The `bp_session` value of a raw Cookie header (b"" when absent)."""
-    for part in header.split(b";"):
-        name, _, value = part.partition(b"=")
-        if name.strip() == b"bp_session":
-            return value.strip().strip(b'"')
-    return b""
+    """The session cookie of a raw Cookie header as the auth dependency reads it (Starlette's
+    own parser, so a verified value and the value looked up here are the same); b"" when absent."""
+    return cookie_parser(header.decode("latin-1")).get(SESSION_COOKIE, "").encode("latin-1")
 
 
 def pause_point(*_: Any) -> None:
@@ -129,7 +129,7 @@ class LoadShedder:
                 # As the guard classifies, only a bearer token can make a staff request; and only
                 # one the auth dependency has verified in this process does (else: anonymous).
                 credentials = credentials or (value[:7].lower() == b"bearer " and verified.verified(value[7:].strip()))
-            elif name == b"cookie" and b"bp_session=" in value:
+            elif name == b"cookie" and _SESSION_MARK in value:
                 credentials = credentials or verified.verified(session_cookie(value))
         route_class = classify(scope["method"], path, credentials)
         priority = PRIORITY.get(route_class)
