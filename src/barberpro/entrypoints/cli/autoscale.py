@@ -48,7 +48,7 @@ def run_policy(
     """Simulate one policy over steps `start..` of the trace; earlier steps are its history."""
     from barberpro.ops.autoscaling import make_policy, simulate
     from barberpro.ops.autoscaling.bounds import clairvoyant_bound, clairvoyant_policy, oracle_policy
-    from barberpro.ops.forecasting import DailyProfileForecaster
+    from barberpro.ops.forecasting import default_forecaster
 
     ctx = config.context(trace.step_minutes)
     demand = trace.values
@@ -61,7 +61,7 @@ def run_policy(
     # The static policy provisions for the peak of what came before the simulated span
     # (the whole trace when there is nothing before it).
     training = demand[:start] if start > 0 else demand
-    policy = make_policy(name, ctx, forecaster=DailyProfileForecaster(trace.step_minutes), training=training, knob=knob)
+    policy = make_policy(name, ctx, forecaster=default_forecaster(trace.step_minutes), training=training, knob=knob)
     policy.warm_up(demand[:start])
     return simulate(demand, policy, ctx, start=start, on_progress=on_progress)
 

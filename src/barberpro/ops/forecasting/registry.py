@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
-
 from barberpro.ops.forecasting.base import ForecastModel
 from barberpro.ops.forecasting.ensemble import ProfileEtsEnsemble
 from barberpro.ops.forecasting.naive import SeasonalNaive
@@ -16,7 +14,7 @@ from barberpro.ops.forecasting.statistical import AutoEtsModel, MstlModel
 DEFAULT_MODEL = "daily_profile"
 
 
-def default_forecaster(step_minutes: float) -> Callable[[np.ndarray, int], np.ndarray]:
+def default_forecaster(step_minutes: float) -> DailyProfileForecaster:
     """The point forecaster the autoscaler's predictive policy uses: `(history, horizon) -> forecast`."""
     return DailyProfileForecaster(step_minutes)
 

@@ -12,14 +12,10 @@ trace where the weekly profile wins, a web log where the recent level does).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
-from barberpro.ops.forecasting.intervals import PointModelWithIntervals
+from barberpro.ops.forecasting.intervals import PointForecaster, PointModelWithIntervals
 from barberpro.ops.forecasting.profile import DailyProfileForecaster
-
-PointForecaster = Callable[[np.ndarray, int], np.ndarray]
 
 
 def default_candidates(step_minutes: float) -> dict[str, PointForecaster]:
