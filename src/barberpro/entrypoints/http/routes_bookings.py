@@ -56,7 +56,10 @@ def _answer(
     )
 
 
-def _render(platform: Platform, caller: Caller, booking: Booking, *, with_token: bool, status: int = 200) -> JSON:
+def booking_response(
+    platform: Platform, caller: Caller, booking: Booking, *, with_token: bool, status: int = 200
+) -> JSON:
+    """The booking as the API shows it, read in its own transaction (shop zone, customer)."""
     with platform.uow(caller.tenant.id, write=False) as uow:
         shop = uow.shops.get(booking.shop_id)
         customer = uow.customers.get(booking.customer_id) if booking.customer_id else None
@@ -152,7 +155,7 @@ def _booking_for(platform: Platform, caller: Caller, booking_id: str, token: str
 @router.get("/bookings/{booking_id}", summary="A booking (staff, or the customer with the manage token)")
 def get_booking(booking_id: str, platform: PlatformDep, caller: CallerDep, token: ManageToken = None) -> JSON:
     booking, _ = _booking_for(platform, caller, booking_id, token)
-    return _render(platform, caller, booking, with_token=caller.staff is None)
+    return booking_response(platform, caller, booking, with_token=caller.staff is None)
 
 
 @router.post("/bookings/{booking_id}/cancel", summary="Cancel (customer until the shop's cut-off; staff)")
@@ -168,7 +171,7 @@ def cancel(
     ctx = context(request, platform, caller, actor)
     cancelled = usecases.cancel_booking(platform.uow(caller.tenant.id), ctx, booking_id, body.reason if body else "")
     request.app.state.metrics.bookings.labels("cancelled").inc()
-    return _render(platform, caller, cancelled, with_token=False)
+    return booking_response(platform, caller, cancelled, with_token=False)
 
 
 @router.post("/bookings/{booking_id}/reschedule", summary="Move to another free slot")
@@ -186,19 +189,19 @@ def reschedule(
         platform.uow(caller.tenant.id), ctx, booking_id, start=body.start, barber_id=body.barber_id
     )
     request.app.state.metrics.bookings.labels("rescheduled").inc()
-    return _render(platform, caller, moved, with_token=False)
+    return booking_response(platform, caller, moved, with_token=False)
 
 
 @router.post("/bookings/{booking_id}/complete", summary="Staff: mark the visit completed")
 def complete(request: Request, booking_id: str, platform: PlatformDep, caller: CallerDep, _staff: StaffDep) -> JSON:
     done = usecases.mark_completed(platform.uow(caller.tenant.id), context(request, platform, caller), booking_id)
-    return _render(platform, caller, done, with_token=False)
+    return booking_response(platform, caller, done, with_token=False)
 
 
 @router.post("/bookings/{booking_id}/no-show", summary="Staff: mark the customer as a no-show")
 def no_show(request: Request, booking_id: str, platform: PlatformDep, caller: CallerDep, _staff: StaffDep) -> JSON:
     missed = usecases.mark_no_show(platform.uow(caller.tenant.id), context(request, platform, caller), booking_id)
-    return _render(platform, caller, missed, with_token=False)
+    return booking_response(platform, caller, missed, with_token=False)
 
 
 @router.post("/bookings/{booking_id}/review", status_code=201, summary="Review a completed visit (once)")
@@ -231,4 +234,4 @@ def block(request: Request, body: BlockIn, platform: PlatformDep, caller: Caller
         end=body.end,
         note=body.note,
     )
-    return _render(platform, caller, created, with_token=False, status=201)
+    return booking_response(platform, caller, created, with_token=False, status=201)

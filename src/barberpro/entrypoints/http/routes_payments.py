@@ -35,7 +35,7 @@ from barberpro.domain.booking import SYSTEM
 from barberpro.domain.errors import InvalidValue, NotFound, Unauthenticated
 from barberpro.domain.events import DomainEvent
 from barberpro.entrypoints.http.deps import CallerDep, PlatformDep, StaffDep, context
-from barberpro.entrypoints.http.routes_bookings import _render
+from barberpro.entrypoints.http.routes_bookings import booking_response
 from barberpro.entrypoints.http.schemas import BookingIn
 from barberpro.entrypoints.http.views import JSON
 
@@ -177,7 +177,9 @@ def checkout(
             )
         except GatewayUnavailable as error:  # the booking keeps its hold; retrying gets the checkout
             raise HTTPException(503, f"MercadoPago is unavailable; retry ({error})") from error
-    response = _render(platform, caller, result.booking, with_token=True, status=200 if result.replayed else 201)
+    response = booking_response(
+        platform, caller, result.booking, with_token=True, status=200 if result.replayed else 201
+    )
     payload = orjson.loads(response.body) | {"payment": payment_view(payment)}
     return JSON(payload, status_code=response.status_code)
 
