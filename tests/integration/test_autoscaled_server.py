@@ -24,6 +24,8 @@ import httpx
 import pytest
 
 from barberpro.entrypoints.worker.autoscaled_server import AutoscaledServer, PoolSettings, child_pids
+from barberpro.entrypoints.worker.replica_policy import build_policy
+from barberpro.ops.forecasting import DailyProfileForecaster
 
 pytestmark = pytest.mark.slow
 
@@ -112,7 +114,11 @@ def test_workers_follow_the_load_up_and_back_down(tmp_path: Path) -> None:
         multiproc_dir=tmp_path / "metrics",
         extra_env={"PYTHONPATH": str(tmp_path)},
     )
-    server = AutoscaledServer(settings)
+    # The default forecaster, its 30-minute level window shortened like the scale-down
+    # window: with under a day of history it forecasts that window's mean, which on
+    # one-second steps would hold the load's level for half an hour.
+    forecaster = DailyProfileForecaster(settings.step_seconds / 60.0, level_minutes=15 / 60)
+    server = AutoscaledServer(settings, build_policy(settings.policy, settings.live(), forecaster))
     server.start()
     try:
         assert server.live_workers() == 1

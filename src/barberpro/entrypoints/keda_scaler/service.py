@@ -66,6 +66,7 @@ class PredictiveExternalScaler(ExternalScalerServicer):
         forecaster: Forecaster | None = None,
     ) -> None:
         self.defaults = defaults
+        # None: each ScaledObject's policy gets the default forecaster for its own step length.
         self._forecaster = forecaster
         self._sampler_factory = sampler_factory
         self._stream_interval = stream_interval

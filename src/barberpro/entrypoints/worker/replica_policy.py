@@ -72,15 +72,18 @@ class OpsPolicyAdapter:
         import numpy as np
 
         from barberpro.ops.autoscaling import ScalingContext, default_config
+        from barberpro.ops.forecasting import default_forecaster
 
         if name not in POLICY_NAMES:
             raise ValueError(f"unknown policy {name!r}; choose one of {', '.join(POLICY_NAMES)}")
         self.name = name
         self.settings = settings
-        # A point forecaster (history, horizon) -> demand per step, e.g. from
-        # barberpro.ops.forecasting; None keeps the library's own fallback.
-        self.forecaster = forecaster
         step_minutes = settings.step_seconds / 60.0
+        # A point forecaster (history, horizon) -> demand per step. None: the forecaster
+        # the policy's defaults were chosen with. This is the one place both actuators
+        # (the KEDA scaler, `serve --workers auto`) get it; without one the predictive
+        # half would only see the recent level and never scale ahead of the daily ramp.
+        self.forecaster = forecaster if forecaster is not None else default_forecaster(step_minutes)
         self.ctx = ScalingContext(
             capacity_per_step=settings.capacity_per_replica * settings.step_seconds,
             cold_start_steps=max(1, math.ceil(settings.cold_start_seconds / settings.step_seconds - 1e-9)),
@@ -130,6 +133,11 @@ class OpsPolicyAdapter:
         if name == "hybrid":
             return HybridPolicy(predictive, hpa)
         return make_policy(name, self.ctx, forecaster=self.forecaster)
+
+    @property
+    def library_policy(self) -> Any:
+        """The `ops.autoscaling` policy object now driven (None before the first step)."""
+        return self._policy
 
     def _append(self, values: tuple[float, ...]) -> None:
         np = self._np
@@ -185,5 +193,8 @@ def build_policy(
     settings: LiveScalingSettings,
     forecaster: Forecaster | None = None,
 ) -> ReplicaPolicy:
-    """The policy an actuator runs, by name; "auto" is the library's shipped default."""
+    """The policy an actuator runs, by name; "auto" is the library's shipped default.
+
+    `forecaster` None: the default forecaster of `barberpro.ops.forecasting`.
+    """
     return OpsPolicyAdapter(name, settings, forecaster=forecaster)
