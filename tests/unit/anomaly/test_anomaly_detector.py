@@ -147,3 +147,34 @@ def test_a_break_out_that_keeps_growing_raises_one_alert_not_one_per_point() -> 
     restless = score_series(values, t, replace(DEFAULT_CONFIG, rest_points=0))[ramp] >= DEFAULT_THRESHOLD
     assert rested.sum() == 1 and rested[0]
     assert restless.sum() > 1
+
+
+def _daily_spikes(days: int, spike_minute: int) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy daily sine at 5-minute sampling, a three-point spike at the same minute every day that
+    grows 2 % a day (a nightly job whose load creeps up, so it keeps setting small records)."""
+    values, t = noisy_daily(days * 288, seed=7)
+    for day in range(days):
+        i = day * 288 + spike_minute // 5
+        values[i : i + 3] += 60.0 * (1.0 + 0.02 * day)
+    return values, t
+
+
+def test_a_spike_that_recurs_at_the_same_time_every_day_stops_alerting() -> None:
+    # Its first days are news; once the same time of day has reached about that height before, it
+    # is a habit. Without the memory its small daily records keep alerting.
+    values, t = _daily_spikes(10, 210)
+    late = slice(5 * 288, 10 * 288)
+    remembered = score_series(values, t)[late] >= DEFAULT_THRESHOLD
+    forgetful = score_series(values, t, replace(DEFAULT_CONFIG, peak_slots=0))[late] >= DEFAULT_THRESHOLD
+    assert not remembered.any()
+    assert forgetful.sum() >= 2
+
+
+def test_the_habit_does_not_hide_a_higher_spike_or_the_same_spike_at_another_time() -> None:
+    values, t = _daily_spikes(10, 210)
+    higher = values.copy()
+    higher[8 * 288 + 43] += 200.0  # 03:35 on day 8, far above the nightly spike
+    elsewhere = values.copy()
+    elsewhere[8 * 288 + 150 : 8 * 288 + 153] += 70.0  # the nightly spike's height, at 12:30
+    assert np.any(score_series(higher, t)[8 * 288 + 42 : 8 * 288 + 44] >= DEFAULT_THRESHOLD)
+    assert np.any(score_series(elsewhere, t)[8 * 288 + 150 : 8 * 288 + 153] >= DEFAULT_THRESHOLD)

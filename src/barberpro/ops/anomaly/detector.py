@@ -32,6 +32,14 @@ weighted break-out over the views; novelty relative to the series' own history i
 NAB detectors exploit, and envelopes give it in constant memory. The raw score is mapped to
 [0, 1) by ``raw / (raw + score_scale)``, which only changes the scale, not the ranking.
 
+A *recurring-peak memory* then tells news from a daily habit: for each 15-minute slot of the day
+it remembers the highest and lowest raw value that slot (or a neighbouring one, for jitter)
+reached on earlier days, a memory that relaxes slowly towards each new day's extremes. A point
+whose raw value lies within that range repeats what the same time of day has already done (a
+nightly batch job's spike, a rush hour), so its break-outs in the raw, volatility and sustained
+views are not counted; the level and time-of-day residual views still judge it. It needs
+timestamps and is silent for a slot without a full earlier day.
+
 A refractory stage then keeps only the first point of a burst: a score passes when it exceeds the
 recent peak, which decays linearly to zero over ``refractory`` points; scores below it are
 multiplied by ``damping``. So one incident gives one alert at whatever threshold is chosen, and a
@@ -43,6 +51,7 @@ to peak) raises one alert, not one per point.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -79,6 +88,12 @@ class DetectorConfig:
     damping: float = 0.0  # factor for scores inside a refractory period
     rest_level: float = 0.5  # a score at least this high starts a rest period (raw >= score_scale)
     rest_points: int = 20  # points after such a score that all score 0 (0: no rest period)
+    peak_slots: int = 96  # time-of-day slots of the recurring-peak memory (0: no memory)
+    peak_neighbours: int = 1  # slots either side that count as the same time of day (jitter)
+    peak_relax: float = 0.03  # per day, fraction a slot's remembered extreme moves to that day's
+    peak_slack: float = 0.5  # typical raw steps a value may exceed the remembered range by
+    recurring_views: tuple[int, ...] = (0, 3, 5, 6, 7, 8)  # views whose break-outs it discounts
+    recurring_factor: float = 0.0  # factor for those break-outs when the value recurs
 
 
 DEFAULT_CONFIG = DetectorConfig()
@@ -89,11 +104,13 @@ DEFAULT_THRESHOLD = 0.5084
 
 
 class StreamingDetector:
-    """Per-series state: about 290 numbers, whatever the length of the series."""
+    """Per-series state: about 770 numbers (480 in the recurring-peak memory), whatever the series length."""
 
     __slots__ = (
         "_c",
         "_count",
+        "_day_hi",
+        "_day_lo",
         "_dt",
         "_hi",
         "_last",
@@ -105,6 +122,9 @@ class StreamingDetector:
         "_rest_from",
         "_slot_first",
         "_step",
+        "_today",
+        "_today_hi",
+        "_today_lo",
         "_week_first",
         "_week_profile",
         "level_f",
@@ -138,6 +158,13 @@ class StreamingDetector:
         self._dt = 0.0
         self._last_time: float | None = None
         self._prev: float | None = None
+        # Recurring-peak memory, one entry per slot; NaN until the slot has been seen.
+        nan = float("nan")
+        self._day_hi = array("d", [nan] * config.peak_slots)  # extremes of earlier days
+        self._day_lo = array("d", [nan] * config.peak_slots)
+        self._today = array("d", [nan] * config.peak_slots)  # day number of the slot's last visit
+        self._today_hi = array("d", [nan] * config.peak_slots)  # extremes of that visit's day
+        self._today_lo = array("d", [nan] * config.peak_slots)
 
     @property
     def config(self) -> DetectorConfig:
@@ -166,9 +193,12 @@ class StreamingDetector:
         self.vol_s += max(c.vol_slow, start) * (dev - self.vol_s)
 
         resid = week = None
+        recurring = False
         if timestamp is not None:
             resid = self._seasonal_residual(value, timestamp)
             week = self._weekly_residual_volatility(value, timestamp)
+            if c.peak_slots:
+                recurring = self._recurs(value, timestamp)
 
         prev = self._prev
         self._prev = value
@@ -190,6 +220,8 @@ class StreamingDetector:
             if v is None or weights[j] == 0.0:
                 continue  # a view with weight 0 costs nothing
             e = self._break_out(j, v) * weights[j]
+            if recurring and j in c.recurring_views:
+                e *= c.recurring_factor
             total += e
             if e > raw:
                 raw = e
@@ -208,6 +240,55 @@ class StreamingDetector:
         decayed = peak - 1.0 / c.refractory
         self.peak = score if score > decayed else (decayed if decayed > 0.0 else 0.0)
         return out
+
+    def _recurs(self, value: float, timestamp: float) -> bool:
+        """Whether the same time of day reached this value on an earlier day; then remembers it."""
+        c = self._c
+        period, slots = c.season_period, c.peak_slots
+        day_hi, day_lo, today = self._day_hi, self._day_lo, self._today
+        today_hi, today_lo = self._today_hi, self._today_lo
+        day = timestamp // period
+        slot = int((timestamp % period) / period * slots)
+        hi = lo = float("nan")
+        for d in range(-c.peak_neighbours, c.peak_neighbours + 1):
+            k = (slot + d) % slots
+            x = day_hi[k]
+            if x == x:  # not NaN: the slot has an earlier day
+                if not hi >= x:
+                    hi = x
+                x = day_lo[k]
+                if not lo <= x:
+                    lo = x
+            # A neighbour's latest visit counts only if it lies on an earlier day than the moment
+            # it stands for (just before midnight, slot 0's latest visit was this very day).
+            if today[k] < (timestamp + d * period / slots) // period:
+                x = today_hi[k]
+                if not hi >= x:
+                    hi = x
+                x = today_lo[k]
+                if not lo <= x:
+                    lo = x
+        if today[slot] != day:
+            last_hi, last_lo = today_hi[slot], today_lo[slot]
+            old_hi = day_hi[slot]
+            if old_hi != old_hi:
+                day_hi[slot], day_lo[slot] = last_hi, last_lo
+            elif last_hi == last_hi:
+                # Old extremes fade towards the latest day's, but a higher (lower) one is kept whole.
+                faded_hi = old_hi - c.peak_relax * (old_hi - last_hi)
+                faded_lo = day_lo[slot] - c.peak_relax * (day_lo[slot] - last_lo)
+                day_hi[slot] = last_hi if last_hi > faded_hi else faded_hi
+                day_lo[slot] = last_lo if last_lo < faded_lo else faded_lo
+            today[slot] = day
+            today_hi[slot] = today_lo[slot] = value
+        elif value > today_hi[slot]:
+            today_hi[slot] = value
+        elif value < today_lo[slot]:
+            today_lo[slot] = value
+        if hi != hi:
+            return False  # no earlier day at this time of day yet
+        slack = c.peak_slack * self._step[0]
+        return lo - slack <= value <= hi + slack
 
     def _seasonal_residual(self, value: float, timestamp: float) -> float | None:
         """Value minus its time-of-day profile; None until the slot has a full period of history."""
