@@ -178,3 +178,17 @@ def test_the_habit_does_not_hide_a_higher_spike_or_the_same_spike_at_another_tim
     elsewhere[8 * 288 + 150 : 8 * 288 + 153] += 70.0  # the nightly spike's height, at 12:30
     assert np.any(score_series(higher, t)[8 * 288 + 42 : 8 * 288 + 44] >= DEFAULT_THRESHOLD)
     assert np.any(score_series(elsewhere, t)[8 * 288 + 150 : 8 * 288 + 153] >= DEFAULT_THRESHOLD)
+
+
+def test_the_recurring_peak_memory_counts_only_earlier_days() -> None:
+    # 03:30 on day 1 remembers day 0's 03:30; 00:05 must not remember 23:55 of the evening before,
+    # which is the neighbouring slot but ten minutes ago, not an earlier day at that time of day.
+    det = StreamingDetector()
+    day = 86_400.0
+    for t in np.arange(0.0, 2 * day, 300.0).tolist():
+        det.update(10.0, t)
+    det.update(50.0, 2 * day + 210 * 60.0)  # day 2, 03:30
+    det.update(50.0, 3 * day - 300.0)  # day 2, 23:55
+    assert det._recurs(50.0, 3 * day + 210 * 60.0)  # day 3, 03:30: day 2 reached it
+    assert not det._recurs(50.0, 3 * day + 300.0)  # day 3, 00:05: only the evening before did
+    assert not det._recurs(50.0, 3 * day + 720 * 60.0)  # day 3, 12:00: never reached at noon
