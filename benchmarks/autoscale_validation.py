@@ -5,7 +5,7 @@ validation spans are the K-th spans of the same length before it (NASA: the five
 weeks 1-3, 5, 6 before the test week, week 4 holding the 38-hour outage is run
 and shown apart; ELB: the two 4-day spans before; taxi: six weeks), plus the 50x
 surge of benchmarks/autoscale_surge.py placed in the week before the test week.
-Every run is the hybrid (predictive + HPA at 70 %) with one setting changed, the
+Every run is the hybrid (predictive + HPA at 80 %, ADR 0203) with one setting changed, the
 rest as shipped. Capacity as in autoscale_targets.py (mean training demand = 5
 replicas). Prints JSON: per setting, per trace and span, replica-hours, steps
 over capacity, scale actions, and the static and oracle yardsticks per span.
@@ -43,7 +43,8 @@ SETTINGS = (
 
 
 def parse(setting: str) -> tuple[str, dict[str, float]]:
-    """`key=value,...`: policy settings, and `forecaster=NAME` (shipped, profile_1h, weighted, weighted_1h)."""
+    """`key=value,...`: policy settings, `forecaster=NAME` (shipped, profile_1h, weighted, weighted_1h)
+    and `hpa_target=X` (the hybrid's HPA half)."""
     if setting == "shipped":
         return "shipped", {}
     pairs = [tuple(item.split("=")) for item in setting.split(",")]
@@ -56,7 +57,7 @@ def main() -> None:
 
     from barberpro.ops.autoscaling import HpaPolicy, HybridPolicy, PredictivePolicy, ScalingConfig, simulate
     from barberpro.ops.autoscaling.bounds import oracle_policy
-    from barberpro.ops.autoscaling.factory import DEFAULT_HPA_TARGET, make_policy
+    from barberpro.ops.autoscaling.factory import HYBRID_HPA_TARGET, make_policy
     from barberpro.ops.autoscaling.traces import load_trace
     from barberpro.ops.forecasting import DailyProfileForecaster, default_forecaster
     from barberpro.ops.forecasting.select import BacktestWeightedForecaster
@@ -121,8 +122,11 @@ def main() -> None:
             step = trace.step_minutes  # type: ignore[attr-defined]
             forecaster, overrides = parse(setting)
             model = forecasters[forecaster](step)
+            hpa_target = overrides.pop("hpa_target", HYBRID_HPA_TARGET)
+            if "calibration_scores" in overrides:
+                overrides["calibration_scores"] = int(overrides["calibration_scores"])
             predictive = PredictivePolicy(ctx, model, **overrides)  # type: ignore[arg-type]
-            policy = HybridPolicy(predictive, HpaPolicy(ctx, DEFAULT_HPA_TARGET))  # type: ignore[arg-type]
+            policy = HybridPolicy(predictive, HpaPolicy(ctx, hpa_target))  # type: ignore[arg-type]
             policy.warm_up(values[:start])
             result = simulate(values, policy, ctx, start=start)  # type: ignore[arg-type]
             report.setdefault(setting, {})[label] = brief(result.summary)  # type: ignore[index]

@@ -162,3 +162,69 @@ def test_predictive_margin_stays_within_the_peak_allowance() -> None:
     assert policy.upper_demand(history, 100.0) == pytest.approx(1.25 * 300.0)
     # A forecast above the cap passes (growth, surges).
     assert policy.upper_demand(history, 5000.0) >= 5000.0
+
+
+def test_calibration_can_keep_more_scores_than_a_week_while_the_peak_guard_keeps_a_week() -> None:
+    c = ctx(cap=10.0, step=30.0, cold=1)  # 336 steps a week
+    week = 7 * c.steps_per_day
+    history = np.full(3 * week, 100.0)
+    history[: 2 * week : 20] = 400.0  # large errors only more than a week ago
+    flat = lambda h, n: np.full(n, 100.0)  # noqa: E731
+    week_only = PredictivePolicy(c, flat)
+    more = PredictivePolicy(c, flat, calibration_scores=2 * week + 100)
+    week_only.warm_up(history)
+    more.warm_up(history)
+    assert week_only.window == week
+    assert more.window == 2 * week + 100
+    # The week alone saw no error; the longer record still holds the old ones.
+    assert week_only.quantile_score() == pytest.approx(0.0)
+    assert more.quantile_score() > 0.0
+    # The peak guard is the last week's, whatever the record's length: 1.25 x 100, not x 400.
+    assert more.upper_demand(history, 100.0) == pytest.approx(125.0)
+
+
+def test_hybrid_reacts_at_its_own_hpa_target_and_hpa_alone_at_the_reactive_default() -> None:
+    from barberpro.ops.autoscaling import DEFAULT_HPA_TARGET, HYBRID_HPA_TARGET
+
+    c = ctx(cap=10.0, step=1.0, cold=1)
+    hybrid = make_policy("hybrid", c)
+    hpa = make_policy("hpa", c)
+    assert hybrid.reactive.target == HYBRID_HPA_TARGET  # type: ignore[attr-defined]
+    assert hpa.inner.target == DEFAULT_HPA_TARGET  # type: ignore[attr-defined]
+    # 80 requests on 10 ready replicas of 10: 80 % is the hybrid's target (no change), 70 % is not.
+    state = ReplicaState(10, 10)
+    assert HpaPolicy(c, HYBRID_HPA_TARGET).decide(np.array([80.0]), state) == 10
+    assert hpa.decide(np.array([80.0]), state) == 12
+
+
+def test_predictive_decision_says_which_part_set_it() -> None:
+    c = ctx(cap=10.0, step=5.0, cold=1)
+    last = lambda h, n: np.full(n, float(h[-1]))  # noqa: E731
+    history = np.full(2016, 100.0)
+    history[::60] = 300.0  # bursts: a wide margin, so the peak cap binds on a flat forecast
+    policy = PredictivePolicy(c, last, scale_down_minutes=15.0)
+    policy.warm_up(history)
+    state = ReplicaState(1, 1)
+    policy.decide(history, state)
+    assert policy.last_decision is not None and policy.last_decision.part == "cap"
+    assert policy.last_decision.wanted == c.replicas_for(1.25 * 300.0)
+    # After a forecast burst the wanted count falls back, the hold keeps the burst's.
+    burst = np.append(history, 2000.0)
+    policy.decide(burst, state)
+    policy.decide(np.append(burst, 100.0), state)
+    assert policy.last_decision.part == "hold"
+    assert policy.last_decision.held > policy.last_decision.wanted
+
+    quiet = 100.0 + np.random.default_rng(1).normal(0.0, 2.0, 2016)  # a narrow margin, under the cap
+    calm = PredictivePolicy(c, last)
+    calm.warm_up(quiet)
+    calm.decide(quiet, state)
+    assert calm.last_decision is not None and calm.last_decision.part == "forecast+margin"
+
+
+def test_hybrid_keeps_the_reactive_half_answer() -> None:
+    c = ctx(cap=10.0, step=1.0, cold=1)
+    hybrid = make_policy("hybrid", c, forecaster=lambda h, n: np.zeros(n))
+    decision = hybrid.decide(np.array([500.0]), ReplicaState(1, 1))
+    assert hybrid.last_reactive is not None  # type: ignore[attr-defined]
+    assert decision == max(hybrid.last_reactive, hybrid.predictive.last_decision.held)  # type: ignore[attr-defined]

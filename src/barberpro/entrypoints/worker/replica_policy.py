@@ -40,7 +40,8 @@ class LiveScalingSettings:
     cold_start_seconds: float
     min_replicas: int = 1
     max_replicas: int = 10
-    # None keeps the library's frozen defaults (HPA target 0.7, 5-minute scale-down window).
+    # None keeps the library's frozen defaults (HPA target 0.7 alone, 0.8 inside the hybrid;
+    # 5-minute scale-down window).
     hpa_target_utilisation: float | None = None
     scale_down_stabilisation_seconds: float | None = None
 
@@ -103,7 +104,9 @@ class OpsPolicyAdapter:
 
     def _make(self) -> Any:
         from barberpro.ops.autoscaling import (
+            DEFAULT_HPA_TARGET,
             DEFAULT_POLICY,
+            HYBRID_HPA_TARGET,
             HpaPolicy,
             HybridPolicy,
             PredictivePolicy,
@@ -115,9 +118,10 @@ class OpsPolicyAdapter:
         if s.hpa_target_utilisation is None and s.scale_down_stabilisation_seconds is None:
             return make_policy(name, self.ctx, forecaster=self.forecaster)
         window_minutes = (s.scale_down_stabilisation_seconds or 300.0) / 60.0
+        library_target = DEFAULT_HPA_TARGET if name == "hpa" else HYBRID_HPA_TARGET
         hpa = HpaPolicy(
             self.ctx,
-            0.7 if s.hpa_target_utilisation is None else s.hpa_target_utilisation,
+            library_target if s.hpa_target_utilisation is None else s.hpa_target_utilisation,
             scale_down_window_minutes=window_minutes,
         )
         if name == "hpa":

@@ -32,7 +32,13 @@ Public API (stable; actuators such as the KEDA external scaler and
 from __future__ import annotations
 
 from barberpro.ops.autoscaling.config import ScalingConfig, default_config, load_config
-from barberpro.ops.autoscaling.factory import DEFAULT_POLICY, POLICY_NAMES, make_policy
+from barberpro.ops.autoscaling.factory import (
+    DEFAULT_HPA_TARGET,
+    DEFAULT_POLICY,
+    HYBRID_HPA_TARGET,
+    POLICY_NAMES,
+    make_policy,
+)
 from barberpro.ops.autoscaling.policies import (
     Forecaster,
     HpaPolicy,
@@ -47,7 +53,9 @@ from barberpro.ops.autoscaling.policies import (
 from barberpro.ops.autoscaling.simulator import SimulationResult, SimulationSummary, simulate
 
 __all__ = [
+    "DEFAULT_HPA_TARGET",
     "DEFAULT_POLICY",
+    "HYBRID_HPA_TARGET",
     "POLICY_NAMES",
     "Forecaster",
     "HpaPolicy",

@@ -172,6 +172,24 @@ def tail_quantile(scores: np.ndarray, p: float, support: float = 10.0) -> float:
     return q0
 
 
+@dataclass(frozen=True)
+class PredictiveDecision:
+    """What set the predictive policy's last decision (demand in requests per step)."""
+
+    forecast: float
+    with_margin: float  # forecast + calibrated margin
+    cap: float  # the peak guard's ceiling (inf until calibrated)
+    wanted: int  # replicas for min(with_margin, cap)
+    held: int  # the decision: the highest `wanted` of the scale-down hold
+
+    @property
+    def part(self) -> str:
+        """ "hold", "cap" or "forecast+margin": which one set `held`."""
+        if self.held > self.wanted:
+            return "hold"
+        return "cap" if self.cap < self.with_margin else "forecast+margin"
+
+
 class PredictivePolicy:
     """Provision the forecast's upper quantile for the moment new replicas are ready.
 
@@ -206,6 +224,7 @@ class PredictivePolicy:
         tail_weeks: float = 10.0,
         noise_exponent: float = 0.5,
         calibration_days: float = 7.0,
+        calibration_scores: int = 0,
         peak_allowance: float = 1.25,
         peak_rank: int = 2,
         scale_down_minutes: float = 15.0,
@@ -218,7 +237,10 @@ class PredictivePolicy:
         per_week = 7 * ctx.steps_per_day
         self.tail_p = min(quantile_share * ctx.violation_target, 1.0 / (tail_weeks * per_week))
         self.beta = noise_exponent
-        self.window = max(64, round(calibration_days * ctx.steps_per_day))
+        # The peak guard looks at the last `calibration_days`; the calibration record keeps
+        # at least `calibration_scores` scores, so coarse steps still show a tail to extrapolate.
+        self.peak_window = max(64, round(calibration_days * ctx.steps_per_day))
+        self.window = max(self.peak_window, int(calibration_scores))
         self.peak_allowance = peak_allowance
         self.peak_rank = max(1, int(peak_rank))
         self.fallback_headroom = fallback_headroom
@@ -230,6 +252,7 @@ class PredictivePolicy:
         self._seen = 0
         self._q = 0.0
         self._dirty = True
+        self.last_decision: PredictiveDecision | None = None
 
     @property
     def lead(self) -> int:
@@ -276,25 +299,33 @@ class PredictivePolicy:
             self._dirty = False
         return self._q
 
-    def upper_demand(self, history: np.ndarray, forecast: float) -> float:
-        """The demand to provision for, given the point forecast."""
+    def _with_margin_and_cap(self, history: np.ndarray, forecast: float) -> tuple[float, float]:
+        """Forecast plus calibrated margin, and the peak guard's ceiling on it."""
         if not self.calibrated():
-            return forecast * self.fallback_headroom * self.headroom_scale
+            return forecast * self.fallback_headroom * self.headroom_scale, math.inf
         margin = self.quantile_score() * self._noise_scale(history, forecast) * self.headroom_scale
-        recent = history[-self.window :]
+        recent = history[-self.peak_window :]
         peak = 0.0
         if len(recent):
             rank = min(self.peak_rank, len(recent))
             peak = float(np.partition(recent, -rank)[-rank]) * self.peak_allowance * self.headroom_scale
-        return min(forecast + margin, max(peak, forecast))
+        return forecast + margin, max(peak, forecast)
+
+    def upper_demand(self, history: np.ndarray, forecast: float) -> float:
+        """The demand to provision for, given the point forecast."""
+        return min(self._with_margin_and_cap(history, forecast))
 
     def decide(self, history: np.ndarray, state: ReplicaState) -> int:
         self._observe(history)
         path = self._record_forecast(history)
         # Removal is immediate, so cover the whole lead, not only its last step.
-        wanted = self.ctx.replicas_for(self.upper_demand(history, float(path.max())))
+        forecast = float(path.max())
+        with_margin, cap = self._with_margin_and_cap(history, forecast)
+        wanted = self.ctx.replicas_for(min(with_margin, cap))
         self._recent_decisions.append(wanted)
-        return max(self._recent_decisions)
+        held = max(self._recent_decisions)
+        self.last_decision = PredictiveDecision(forecast, with_margin, cap, wanted, held)
+        return held
 
 
 class HybridPolicy:
@@ -304,12 +335,15 @@ class HybridPolicy:
         self.name = "hybrid"
         self.predictive = predictive
         self.reactive = reactive
+        self.last_reactive: int | None = None  # the HPA half's last answer
 
     def warm_up(self, history: np.ndarray) -> None:
         self.predictive.warm_up(history)
 
     def decide(self, history: np.ndarray, state: ReplicaState) -> int:
-        return max(self.predictive.decide(history, state), self.reactive.decide(history, state))
+        predicted = self.predictive.decide(history, state)
+        self.last_reactive = self.reactive.decide(history, state)
+        return max(predicted, self.last_reactive)
 
 
 class SchedulePolicy:
