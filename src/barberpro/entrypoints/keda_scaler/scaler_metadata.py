@@ -35,7 +35,7 @@ class TargetSettings:
     # Time from KEDA adding a pod to it serving (image pull, start-up, readiness).
     cold_start_seconds: float = 120.0
     # HPA knobs inside the reactive and hybrid policies; None keeps the library's
-    # frozen defaults (target 0.7, 5-minute scale-down stabilisation).
+    # frozen defaults (target 0.7 for hpa, 0.8 inside the hybrid; 5-minute scale-down stabilisation).
     target_utilisation: float | None = None
     scale_down_stabilisation_seconds: float | None = None
     # IsActive is false while the rate stays at or below this (KEDA's scale-to-zero switch).
