@@ -1,20 +1,24 @@
 """Personal-data requests under Argentina's Ley 25.326: a customer asks for their data or its deletion.
 
 The request is recorded (audit entry + outbox event, one transaction) for the shop to answer
-within the law's terms (10 days for access, 5 for deletion); nothing is erased here, because
-bookings and invoices must be kept for tax purposes and a person decides what can go.
+within the law's terms (10 days for access, 5 for deletion, counted here as calendar days from
+receipt); nothing is erased here, because bookings and invoices must be kept for tax purposes and
+a person decides what can go. Requests and answers live in the audit trail (one
+`PersonalDataRequested` entry each, one `PersonalDataRequestAnswered` once answered).
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from barberpro.application.audit import record
 from barberpro.application.context import Context
+from barberpro.application.permissions import require_role
 from barberpro.application.ports import UnitOfWork
 from barberpro.domain.customers import normalise_email, normalise_phone
-from barberpro.domain.errors import InvalidValue
+from barberpro.domain.errors import InvalidTransition, InvalidValue, NotFound
 from barberpro.domain.events import DomainEvent
 from barberpro.domain.identifiers import new_id
 
@@ -22,6 +26,19 @@ from barberpro.domain.identifiers import new_id
 class DataRequestKind(enum.StrEnum):
     ACCESS = "access"
     DELETION = "deletion"
+
+
+# Calendar days from receipt, as the shop has promised them since the form went live.
+ANSWER_WITHIN = {DataRequestKind.ACCESS: timedelta(days=10), DataRequestKind.DELETION: timedelta(days=5)}
+REQUESTED = "PersonalDataRequested"
+ANSWERED = "PersonalDataRequestAnswered"
+_LISTED = 500  # a shop receives a handful a year; one page of 500 is plenty
+
+
+class DataRequestStatus(enum.StrEnum):
+    PENDING = "pending"
+    ANSWERED = "answered"
+    OVERDUE = "overdue"
 
 
 @dataclass(frozen=True)
@@ -71,3 +88,77 @@ def request_personal_data(
         )
         uow.commit()
     return DataRequest(request_id, wanted, matched)
+
+
+@dataclass(frozen=True)
+class FiledDataRequest:
+    """A request as staff see it: what was asked, by whom, and when it must be answered."""
+
+    id: str
+    kind: DataRequestKind
+    phone: str
+    email: str
+    message: str
+    customer_id: str | None
+    requested_at: datetime
+    due_at: datetime
+    answered_at: datetime | None
+    answer_note: str
+    status: DataRequestStatus
+
+
+def list_personal_data_requests(uow: UnitOfWork, ctx: Context) -> list[FiledDataRequest]:
+    """The tenant's requests, newest first. Owners and managers only: this shows personal data."""
+    require_role(ctx)
+    with uow:
+        asked = uow.audit.list(action=REQUESTED, limit=_LISTED)
+        answers = {entry.entity_id: entry for entry in uow.audit.list(action=ANSWERED, limit=_LISTED)}
+    filed = []
+    for entry in asked:
+        details = entry.after or {}
+        kind = DataRequestKind(details["kind"])
+        due_at = entry.occurred_at + ANSWER_WITHIN[kind]
+        answer = answers.get(entry.entity_id)
+        if answer is not None:
+            status = DataRequestStatus.ANSWERED
+        elif ctx.now > due_at:
+            status = DataRequestStatus.OVERDUE
+        else:
+            status = DataRequestStatus.PENDING
+        filed.append(
+            FiledDataRequest(
+                id=entry.entity_id,
+                kind=kind,
+                phone=str(details.get("phone", "")),
+                email=str(details.get("email", "")),
+                message=str(details.get("message", "")),
+                customer_id=details.get("customer_id"),
+                requested_at=entry.occurred_at,
+                due_at=due_at,
+                answered_at=answer.occurred_at if answer else None,
+                answer_note=str((answer.after or {}).get("note", "")) if answer else "",
+                status=status,
+            )
+        )
+    return sorted(filed, key=lambda request: request.requested_at, reverse=True)
+
+
+def answer_personal_data_request(uow: UnitOfWork, ctx: Context, request_id: str, *, note: str) -> None:
+    """Mark a request answered (once); another tenant's id is simply not found here."""
+    require_role(ctx)
+    with uow:
+        trail = uow.audit.list(entity_id=request_id, limit=10)
+        if not any(entry.action == REQUESTED for entry in trail):
+            raise NotFound("no such personal-data request")
+        if any(entry.action == ANSWERED for entry in trail):
+            raise InvalidTransition("this personal-data request is already answered")
+        record(
+            uow,
+            ctx,
+            action=ANSWERED,
+            entity_type="data_request",
+            entity_id=request_id,
+            after={"note": note.strip()[:1000], "answered_at": ctx.now.isoformat()},
+            event=DomainEvent(ANSWERED, ctx.tenant_id, request_id, ctx.now, {}),
+        )
+        uow.commit()

@@ -230,7 +230,9 @@ class IdempotencyRepository(Protocol):
 class AuditLog(Protocol):
     def add(self, entry: AuditEntry) -> None: ...
 
-    def list(self, *, entity_id: str | None = None, limit: int = 100) -> list[AuditEntry]: ...
+    def list(
+        self, *, entity_id: str | None = None, action: str | None = None, limit: int = 100
+    ) -> list[AuditEntry]: ...
 
 
 class Outbox(Protocol):

@@ -511,10 +511,12 @@ class SqlAuditLog(_Scoped):
             },
         )
 
-    def list(self, *, entity_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
+    def list(self, *, entity_id: str | None = None, action: str | None = None, limit: int = 100) -> list[AuditEntry]:
         query = select(t.audit_log).where(t.audit_log.c.tenant_id == self._tenant)
         if entity_id is not None:
             query = query.where(t.audit_log.c.entity_id == entity_id)
+        if action is not None:
+            query = query.where(t.audit_log.c.action == action)
         rows = self._c.execute(query.order_by(t.audit_log.c.seq).limit(limit))
         return [
             AuditEntry(

@@ -5,7 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from barberpro.entrypoints.web import admin_pages, booking_flow, manage_booking, privacy, staff_pages
+from barberpro.entrypoints.web import (
+    admin_pages,
+    booking_flow,
+    data_requests_pages,
+    manage_booking,
+    privacy,
+    staff_pages,
+)
 from barberpro.entrypoints.web.rendering import ASSET_TYPES, asset
 
 router = APIRouter(include_in_schema=False)
@@ -26,5 +33,5 @@ def static_asset(name: str) -> Response:
     )
 
 
-for _module in (booking_flow, manage_booking, privacy, staff_pages, admin_pages):
+for _module in (booking_flow, manage_booking, privacy, staff_pages, admin_pages, data_requests_pages):
     router.include_router(_module.router)
