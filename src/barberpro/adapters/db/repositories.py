@@ -460,6 +460,16 @@ class SqlTokenRepository(_Scoped):
         ).one_or_none()
         return m.token_from(row) if row else None
 
+    def unrevoked_for_user(self, user_id: str) -> list[ApiToken]:
+        rows = self._c.execute(
+            select(t.api_tokens).where(
+                t.api_tokens.c.tenant_id == self._tenant,
+                t.api_tokens.c.user_id == user_id,
+                t.api_tokens.c.revoked_at.is_(None),
+            )
+        )
+        return [m.token_from(row) for row in rows]
+
     def update(self, token: ApiToken) -> None:
         self._c.execute(
             update(t.api_tokens)

@@ -11,9 +11,10 @@ from starlette.responses import Response
 
 from barberpro.application import catalog
 from barberpro.application.staff_auth import create_staff_user
+from barberpro.application.staff_users import change_staff_role, set_staff_active
 from barberpro.bootstrap import Platform
 from barberpro.domain.booking import Role
-from barberpro.domain.errors import DomainError, InvalidValue
+from barberpro.domain.errors import DomainError, InvalidValue, NotFound, PermissionDenied
 from barberpro.domain.schedules import ExceptionKind, WorkingDay
 from barberpro.entrypoints.web import es_ar
 from barberpro.entrypoints.web.rendering import WebRoute, redirect, render
@@ -48,9 +49,7 @@ def admin_page(
         today = platform.clock.now().astimezone(shop.zone).date() if shop else date.today()
         exceptions = uow.schedules.exceptions(shop.id, today, today + timedelta(days=90)) if shop else []
         users = uow.staff.list()
-    hours = {
-        b.id: {d.weekday: d for d in weeks.get(b.id, ())} for b in barbers
-    }  # barber -> weekday -> WorkingDay
+    hours = {b.id: {d.weekday: d for d in weeks.get(b.id, ())} for b in barbers}  # barber -> weekday -> WorkingDay
     return render(
         request, "admin.html", tenant=session.tenant, status=status, session=session, shops=shops, shop=shop,
         barbers=barbers, services=services, hours=hours, exceptions=exceptions, users=users,
@@ -74,12 +73,17 @@ def _done(shop_id: str | None, notice: str) -> Response:
 
 
 def _guarded(request: Request, platform: Platform, session: StaffSession, csrf: str, shop_id: str | None,
-             action: Any, notice: str) -> Response:  # fmt: skip
-    """CSRF and role first; a domain error re-renders the admin page with the message."""
+             action: Any, notice: str, *, passthrough: tuple[type[DomainError], ...] = ()) -> Response:  # fmt: skip
+    """CSRF and role first; a domain error re-renders the admin page with the message.
+
+    Errors in `passthrough` become the error page instead (a 403 or 404, not a form message).
+    """
     require_csrf(session, csrf)
     require_manager(session)
     try:
         action()
+    except passthrough:
+        raise
     except DomainError as exc:
         return admin_page(request, platform, session, shop_id, status=422, error=es_ar.error_message(exc))
     return _done(shop_id, notice)
@@ -275,3 +279,29 @@ def create_user(
                           password=password, role=Role(rol), barber_id=barbero or None)  # fmt: skip
 
     return _guarded(request, platform, session, csrf, local, apply, "usuario")
+
+
+# Another tenant's user id is "not found" and a manager is refused outright, as on the API.
+_USER_ERRORS = (NotFound, PermissionDenied)
+
+
+@router.post("/usuarios/{user_id}/rol")
+def user_role(
+    request: Request, user_id: str, platform: PlatformDep, session: StaffSessionDep, csrf: Csrf,
+    rol: Annotated[str, Form(pattern="^(owner|manager|barber)$")], local: ShopForm = "",
+) -> Response:  # fmt: skip
+    def apply() -> None:
+        change_staff_role(platform.uow(session.tenant.id), session.ctx, user_id, role=Role(rol))
+
+    return _guarded(request, platform, session, csrf, local, apply, "usuario", passthrough=_USER_ERRORS)
+
+
+@router.post("/usuarios/{user_id}/estado")
+def user_active(
+    request: Request, user_id: str, platform: PlatformDep, session: StaffSessionDep, csrf: Csrf,
+    activo: Annotated[str, Form(pattern="^(si|no)$")], local: ShopForm = "",
+) -> Response:  # fmt: skip
+    def apply() -> None:
+        set_staff_active(platform.uow(session.tenant.id), session.ctx, user_id, active=activo == "si")
+
+    return _guarded(request, platform, session, csrf, local, apply, "usuario", passthrough=_USER_ERRORS)

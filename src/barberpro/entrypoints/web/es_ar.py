@@ -88,6 +88,8 @@ def error_message(exc: errors.DomainError) -> str:
             return "Esta visita ya tiene una reseña. ¡Gracias!"
         if "not started" in exc.detail:
             return "El turno todavía no empezó."
+        if "last active owner" in exc.detail:
+            return "Tiene que quedar al menos un dueño/a activo: no se puede cambiar su rol ni darlo de baja."
         return "La política del local no permite este cambio ahora."
     if isinstance(exc, errors.InvalidTransition):
         return "El turno ya no admite este cambio (fue cancelado, completado o marcado como ausente)."
