@@ -80,10 +80,36 @@ def test_second_tenant_never_shows_the_first(site: Site, desktop: Any) -> None:
 
 
 def test_the_accessibility_check_catches_problems(desktop: Any) -> None:
-    desktop.set_content("<main><input id='x'><p style='color:#aaa;background:#fff'>gris claro</p>"
-                        "<label for='y'>Bien</label><input id='y'><img src='data:,'></main>")
+    desktop.set_content(
+        "<main><input id='x'><p style='color:#aaa;background:#fff'>gris claro</p>"
+        "<label for='y'>Bien</label><input id='y'><img src='data:,'></main>"
+    )
     problems = accessibility_problems(desktop)
     assert any(p.startswith("field without label: input#x") for p in problems)
     assert any(p.startswith("contrast") and "gris claro" in p for p in problems)
     assert any(p.startswith("image without alt") for p in problems)
     assert not any("input#y" in p for p in problems)
+
+
+def test_owner_sees_a_personal_data_request_and_marks_it_answered(site: Site, desktop: Any) -> None:
+    public = desktop.context.new_page()
+    public.goto(site.url("alpha", "/privacidad"))
+    public.get_by_label("Que borren mis datos").check()
+    public.get_by_label("Celular").fill("+54 9 11 4321-8765")
+    public.get_by_label("E-mail").fill("pedido@example.com")
+    public.get_by_label("Mensaje (opcional)").fill("Por favor borren mi teléfono")
+    public.get_by_role("button", name="Enviar pedido").click()
+    public.get_by_text("Recibimos tu pedido").first.wait_for()
+    log_in(desktop, site, site.alpha.owner_email)
+    desktop.get_by_role("link", name="Pedidos de datos").click()
+    desktop.get_by_role("heading", name="Pedidos de datos personales (Ley 25.326)").wait_for()
+    row = desktop.locator("tr", has_text="pedido@example.com")
+    assert "Supresión" in row.inner_text() and "Pendiente" in row.inner_text()
+    assert "Por favor borren mi teléfono" in row.inner_text()
+    assert accessibility_problems(desktop) == []
+    row.get_by_label("Nota de la respuesta").fill("Datos borrados salvo facturas")
+    row.get_by_role("button", name="Marcar como respondida").click()
+    assert "Pedido marcado como respondido" in desktop.locator(".notice").inner_text()
+    answered = desktop.locator("tr", has_text="pedido@example.com").inner_text()
+    assert "Respondida" in answered and "Datos borrados salvo facturas" in answered
+    assert accessibility_problems(desktop) == []
