@@ -97,3 +97,18 @@ def test_barber_cannot_see_or_answer_requests(client: TestClient, alpha: TenantF
     refused = client.post(f"{PAGE}/{request_id}/respondida", data={"csrf": csrf, "nota": "x"})
     assert refused.status_code == 403 and _answers(platform, alpha.tenant_id) == 0
     assert re.search(r"nuevo@example\.com", refused.text) is None
+
+
+def test_a_long_history_keeps_the_newest_requests_on_the_page(
+    client: TestClient, alpha: TenantFixture, platform: Platform, monkeypatch: object
+) -> None:
+    import barberpro.application.data_requests as data_requests
+
+    monkeypatch.setattr(data_requests, "_LISTED", 2)  # type: ignore[attr-defined]
+    for n in range(3):
+        _file(client, "access", f"+54 9 11 5555-000{n}", f"cliente{n}@example.com")
+        platform.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    log_in(client, alpha.owner_email)
+    text = client.get(PAGE).text
+    assert "cliente2@example.com" in text and "cliente1@example.com" in text
+    assert "cliente0@example.com" not in text  # the oldest is the one left off, never the newest

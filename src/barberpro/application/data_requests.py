@@ -111,8 +111,12 @@ def list_personal_data_requests(uow: UnitOfWork, ctx: Context) -> list[FiledData
     """The tenant's requests, newest first. Owners and managers only: this shows personal data."""
     require_role(ctx)
     with uow:
-        asked = uow.audit.list(action=REQUESTED, limit=_LISTED)
-        answers = {entry.entity_id: entry for entry in uow.audit.list(action=ANSWERED, limit=_LISTED)}
+        # The newest requests: a long history must not push them off the page. Answers come after
+        # their requests, so the newest answers are the ones these requests can have.
+        asked = uow.audit.list(action=REQUESTED, limit=_LISTED, newest_first=True)
+        answers = {
+            entry.entity_id: entry for entry in uow.audit.list(action=ANSWERED, limit=_LISTED, newest_first=True)
+        }
     filed = []
     for entry in asked:
         details = entry.after or {}

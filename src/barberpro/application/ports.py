@@ -162,9 +162,7 @@ class BookingRepository(Protocol):
         self, barber_ids: Sequence[str], start: datetime, end: datetime, exclude_id: str | None = None
     ) -> list[BusyInterval]: ...
 
-    def count_by_barber(
-        self, barber_ids: Sequence[str], start: datetime, end: datetime
-    ) -> dict[str, int]: ...
+    def count_by_barber(self, barber_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, int]: ...
 
     def between(
         self,
@@ -194,9 +192,7 @@ class ReviewRepository(Protocol):
 
     def by_booking(self, booking_id: str) -> Review | None: ...
 
-    def list(
-        self, shop_id: str, *, after: tuple[datetime, str] | None = None, limit: int = 20
-    ) -> list[Review]: ...
+    def list(self, shop_id: str, *, after: tuple[datetime, str] | None = None, limit: int = 20) -> list[Review]: ...
 
     def summary(self, shop_id: str) -> tuple[int, float | None]: ...
 
@@ -233,7 +229,12 @@ class AuditLog(Protocol):
     def add(self, entry: AuditEntry) -> None: ...
 
     def list(
-        self, *, entity_id: str | None = None, action: str | None = None, limit: int = 100
+        self,
+        *,
+        entity_id: str | None = None,
+        action: str | None = None,
+        limit: int = 100,
+        newest_first: bool = False,
     ) -> list[AuditEntry]: ...
 
 

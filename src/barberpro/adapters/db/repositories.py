@@ -521,13 +521,21 @@ class SqlAuditLog(_Scoped):
             },
         )
 
-    def list(self, *, entity_id: str | None = None, action: str | None = None, limit: int = 100) -> list[AuditEntry]:
+    def list(
+        self,
+        *,
+        entity_id: str | None = None,
+        action: str | None = None,
+        limit: int = 100,
+        newest_first: bool = False,
+    ) -> list[AuditEntry]:
         query = select(t.audit_log).where(t.audit_log.c.tenant_id == self._tenant)
         if entity_id is not None:
             query = query.where(t.audit_log.c.entity_id == entity_id)
         if action is not None:
             query = query.where(t.audit_log.c.action == action)
-        rows = self._c.execute(query.order_by(t.audit_log.c.seq).limit(limit))
+        order = t.audit_log.c.seq.desc() if newest_first else t.audit_log.c.seq
+        rows = self._c.execute(query.order_by(order).limit(limit))
         return [
             AuditEntry(
                 r.id,
