@@ -151,6 +151,8 @@ def answer_personal_data_request(uow: UnitOfWork, ctx: Context, request_id: str,
     """Mark a request answered (once); another tenant's id is simply not found here."""
     require_role(ctx)
     with uow:
+        # Two staff answering at once: the second waits here, then sees the first one's answer.
+        uow.lock("data_request", request_id)
         trail = uow.audit.list(entity_id=request_id, limit=10)
         if not any(entry.action == REQUESTED for entry in trail):
             raise NotFound("no such personal-data request")

@@ -273,6 +273,13 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None: ...
 
+    def lock(self, scope: str, key: str) -> None:
+        """Hold this tenant's lock on (scope, key) until the transaction ends (write units only).
+
+        Take it before reading what a decision depends on: another transaction taking the same
+        lock waits until this one has committed or rolled back, then reads what this one wrote.
+        """
+
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self, tenant_id: str, *, write: bool = True) -> UnitOfWork: ...

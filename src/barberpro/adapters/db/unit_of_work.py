@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from types import TracebackType
 
 from sqlalchemy import Connection, RootTransaction, text
@@ -127,6 +128,34 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         if self._transaction is not None and self._transaction.is_active:
             self._transaction.rollback()
+
+    def lock(self, scope: str, key: str) -> None:
+        """Serialise with every other transaction that locks the same (tenant, scope, key).
+
+        PostgreSQL: a transaction-level advisory lock, released by commit or rollback. It is
+        narrower than `SELECT ... FOR UPDATE` on the tenant row (which would also hold up branding
+        changes and anything else touching that row) and needs no grant: advisory-lock functions
+        are executable by PUBLIC, so the row-level-security role may call them. The key includes
+        the tenant, so tenants never wait for each other.
+        SQLite: a write unit of work already holds the database's only write lock (the in-process
+        writer lock, then `BEGIN IMMEDIATE`) from its first statement, so it is serialised with
+        every other writer already; there is nothing more to take.
+        """
+        if self._connection is None:
+            raise RuntimeError("lock() outside `with uow:`")
+        if not self._write:
+            raise RuntimeError("lock() needs a write unit of work")
+        if self._database.dialect == "postgresql":
+            self._connection.execute(
+                text("SELECT pg_advisory_xact_lock(CAST(:key AS bigint))"),
+                {"key": advisory_key(self.tenant_id, scope, key)},
+            )
+
+
+def advisory_key(tenant_id: str, scope: str, key: str) -> int:
+    """A stable signed 64-bit number for (tenant, scope, key): the same in every process and release."""
+    digest = hashlib.blake2b(f"{tenant_id}\x1f{scope}\x1f{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 class SqlUnitOfWorkFactory:
