@@ -89,14 +89,19 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
-def context(request: Request, platform: Platform, caller: Caller, actor: Actor | None = None) -> Context:
-    chosen = actor or (caller.staff.actor if caller.staff else Actor(ActorKind.CUSTOMER, None))
+def request_context(request: Request, platform: Platform, tenant_id: str, actor: Actor) -> Context:
+    """The one place an HTTP request (API or web page) becomes a use case's Context."""
     return Context(
-        tenant_id=caller.tenant.id,
-        actor=chosen,
+        tenant_id=tenant_id,
+        actor=actor,
         request_id=getattr(request.state, "request_id", "-"),
         now=platform.clock.now(),
     )
+
+
+def context(request: Request, platform: Platform, caller: Caller, actor: Actor | None = None) -> Context:
+    chosen = actor or (caller.staff.actor if caller.staff else Actor(ActorKind.CUSTOMER, None))
+    return request_context(request, platform, caller.tenant.id, chosen)
 
 
 async def require_staff(caller: CallerDep) -> Authenticated:

@@ -14,7 +14,7 @@ from barberpro.bootstrap import Platform
 from barberpro.domain.booking import Actor, ActorKind, Role
 from barberpro.domain.errors import NotFound, PermissionDenied, Unauthenticated
 from barberpro.domain.tenancy import Tenant
-from barberpro.entrypoints.http.deps import SESSION_COOKIE, get_platform
+from barberpro.entrypoints.http.deps import SESSION_COOKIE, get_platform, request_context
 from barberpro.entrypoints.http.tenancy import TenantResolver
 from barberpro.entrypoints.web.rendering import LoginRequired
 
@@ -22,7 +22,6 @@ from barberpro.entrypoints.web.rendering import LoginRequired
 # that every page can put it in its forms. The server checks it against the stored digest,
 # so a cookie planted by someone else does not pass.
 CSRF_COOKIE = "bp_csrf"
-
 
 
 async def web_platform(request: Request) -> Platform:
@@ -45,12 +44,7 @@ SiteDep = Annotated[Tenant, Depends(get_site)]
 
 
 def customer_context(request: Request, platform: Platform, tenant: Tenant, customer_id: str | None = None) -> Context:
-    return Context(
-        tenant_id=tenant.id,
-        actor=Actor(ActorKind.CUSTOMER, customer_id),
-        request_id=getattr(request.state, "request_id", "-"),
-        now=platform.clock.now(),
-    )
+    return request_context(request, platform, tenant.id, Actor(ActorKind.CUSTOMER, customer_id))
 
 
 @dataclass(frozen=True)
@@ -80,12 +74,7 @@ def get_staff(request: Request, platform: PlatformDep, tenant: SiteDep) -> Staff
     # A session belongs to one tenant: on another tenant's address it is no session at all.
     if auth.token.kind != "session" or auth.tenant_id != tenant.id:
         raise LoginRequired()
-    ctx = Context(
-        tenant_id=tenant.id,
-        actor=auth.actor,
-        request_id=getattr(request.state, "request_id", "-"),
-        now=platform.clock.now(),
-    )
+    ctx = request_context(request, platform, tenant.id, auth.actor)
     return StaffSession(tenant, auth, request.cookies.get(CSRF_COOKIE, ""), ctx)
 
 
