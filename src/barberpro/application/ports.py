@@ -175,6 +175,9 @@ class BookingRepository(Protocol):
         limit: int = 100,
     ) -> list[Booking]: ...
 
+    def of_customer(self, customer_id: str) -> list[Booking]:
+        """Every booking of one customer in this tenant (any status), oldest start first."""
+
 
 class CustomerRepository(Protocol):
     def get(self, customer_id: str) -> Customer | None: ...

@@ -368,6 +368,11 @@ class SqlBookingRepository(_Scoped):
         rows = self._c.execute(query.order_by(_B.starts_at, _B.id).limit(limit))
         return [m.booking_from(r) for r in rows]
 
+    def of_customer(self, customer_id: str) -> list[Booking]:
+        # ix_bookings_tenant_customer (migration 0005) serves this: a customer has few bookings.
+        query = select(t.bookings).where(_B.tenant_id == self._tenant, _B.customer_id == customer_id)
+        return [m.booking_from(r) for r in self._c.execute(query.order_by(_B.starts_at, _B.id))]
+
 
 class SqlCustomerRepository(_Scoped):
     def get(self, customer_id: str) -> Customer | None:

@@ -156,6 +156,7 @@ bookings = Table(
     Column("version", Integer, nullable=False),
     Index("ix_bookings_shop_start", "shop_id", "starts_at"),
     Index("ix_bookings_barber_start", "barber_id", "starts_at"),
+    Index("ix_bookings_tenant_customer", "tenant_id", "customer_id"),  # migration 0005
 )
 
 reviews = Table(

@@ -16,6 +16,7 @@ from barberpro.application.staff_auth import create_staff_user
 from barberpro.domain.errors import NotFound, PermissionDenied
 from barberpro.domain.schedules import WorkingDay
 from barberpro.domain.slots import local_day_bounds
+from barberpro.entrypoints.http.customer_export import customer_data_download
 from barberpro.entrypoints.http.deps import CallerDep, PlatformDep, StaffDep, context
 from barberpro.entrypoints.http.schemas import (
     BarberIn,
@@ -138,6 +139,16 @@ def get_customer(customer_id: str, platform: PlatformDep, caller: CallerDep, _st
     if customer is None:
         raise NotFound("customer not found", field="customer_id")
     return JSON(customer_view(customer))
+
+
+@router.get(
+    "/customers/{customer_id}/export",
+    summary="Owner/manager: a customer's data as a JSON file (Ley 25.326 access request; audited)",
+)
+def export_customer(
+    request: Request, customer_id: str, platform: PlatformDep, caller: CallerDep, _staff: StaffDep
+) -> Response:
+    return customer_data_download(platform, context(request, platform, caller), customer_id)
 
 
 @router.patch("/branding", summary="Owner/manager: tenant name and theme")

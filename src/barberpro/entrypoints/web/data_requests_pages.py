@@ -1,4 +1,5 @@
-"""Staff screen for Ley 25.326 personal-data requests: the list with due dates, and marking one answered."""
+"""Staff screen for Ley 25.326 personal-data requests: the list with due dates, marking one answered, and
+downloading a matched customer's data for an access request."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from starlette.responses import Response
 from barberpro.application.data_requests import answer_personal_data_request, list_personal_data_requests
 from barberpro.bootstrap import Platform
 from barberpro.domain.errors import InvalidTransition
+from barberpro.entrypoints.http.customer_export import customer_data_download
 from barberpro.entrypoints.web.rendering import WebRoute, redirect, render
 from barberpro.entrypoints.web.session import PlatformDep, StaffSession, StaffSessionDep, require_csrf
 
@@ -53,3 +55,8 @@ def mark_answered(
     except InvalidTransition:
         return requests_page(request, platform, session, status=409, error=ALREADY_ANSWERED)
     return redirect("/staff/pedidos-de-datos?aviso=respondida")
+
+
+@router.get("/clientes/{customer_id}/datos")
+def download_customer_data(customer_id: str, platform: PlatformDep, session: StaffSessionDep) -> Response:
+    return customer_data_download(platform, session.ctx, customer_id)
