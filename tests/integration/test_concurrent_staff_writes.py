@@ -19,11 +19,11 @@ import pytest
 from barberpro.adapters.db.repositories import SqlAuditLog, SqlStaffRepository
 from barberpro.application.context import Context
 from barberpro.application.data_requests import answer_personal_data_request, request_personal_data
-from barberpro.application.staff_auth import create_staff_user
+from barberpro.application.staff_auth import create_staff_user, login
 from barberpro.application.staff_users import change_staff_role, set_staff_active
 from barberpro.bootstrap import Platform
 from barberpro.domain.booking import SYSTEM, Actor, ActorKind, Role
-from barberpro.domain.errors import InvalidTransition, PolicyViolation
+from barberpro.domain.errors import InvalidTransition, PolicyViolation, Unauthenticated
 from platform_fixtures import PASSWORD, TenantFixture
 
 ANSWERING = 8
@@ -111,3 +111,31 @@ def test_two_owners_removing_each_other_at_once_always_leave_one(
         for user_id in (first, second):
             set_staff_active(platform.uow(alpha.tenant_id), system, user_id, active=True)
             change_staff_role(platform.uow(alpha.tenant_id), system, user_id, role=Role.OWNER)
+
+
+def test_a_login_racing_a_deactivation_does_not_bring_the_user_back(
+    platform: Platform, alpha: TenantFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner_ctx = _staff(alpha, alpha.owner_id, Role.OWNER, platform)
+    barber = create_staff_user(platform.uow(alpha.tenant_id), owner_ctx, platform.hasher, email="turno@example.com",
+                               name="Turno", password=PASSWORD, role=Role.MANAGER).id  # fmt: skip
+    guest = Context(alpha.tenant_id, Actor(ActorKind.CUSTOMER, None), "race", platform.clock.now())
+    # A failed attempt leaves a counter, so the successful login below rewrites the user's row.
+    with pytest.raises(Unauthenticated):
+        login(platform.uow(alpha.tenant_id), guest, platform.hasher, email="turno@example.com", password="wrong")
+    _slow_reads(monkeypatch, SqlStaffRepository, "by_email")
+
+    def log_in() -> object:
+        return login(platform.uow(alpha.tenant_id), guest, platform.hasher, email="turno@example.com",
+                     password=PASSWORD)  # fmt: skip
+
+    def deactivate_while_logging_in() -> object:
+        time.sleep(WINDOW / 3)  # after the login has read the user, before it writes
+        return set_staff_active(platform.uow(alpha.tenant_id), owner_ctx, barber, active=False)
+
+    outcomes = _all_at_once([log_in, deactivate_while_logging_in])
+    assert outcomes[1] is None, outcomes
+    with platform.uow(alpha.tenant_id, write=False) as uow:
+        user = uow.staff.get(barber)
+        assert user is not None and not user.active
+        assert uow.tokens.unrevoked_for_user(barber) == []

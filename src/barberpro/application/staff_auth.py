@@ -23,6 +23,7 @@ from barberpro.application.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from barberpro.application.staff_users import STAFF_LOCK
 from barberpro.domain.booking import Actor, ActorKind, Role
 from barberpro.domain.customers import normalise_email
 from barberpro.domain.errors import AccountLocked, InvalidValue, NotFound, Unauthenticated
@@ -104,6 +105,7 @@ def login(
 ) -> IssuedToken:
     """Check a password and issue a bearer token ("api") or a web session ("session")."""
     with uow:
+        uow.lock(*STAFF_LOCK)
         user = uow.staff.by_email(email.strip().lower())
         if user is None or not user.active:
             # Spend the same time as a real check, so timing does not reveal which e-mails exist.
@@ -178,9 +180,7 @@ class Authenticated:
     token: ApiToken
 
 
-def authenticate(
-    directory: PlatformDirectory, uow_for: UnitOfWorkFactory, secret: str, now: datetime
-) -> Authenticated:
+def authenticate(directory: PlatformDirectory, uow_for: UnitOfWorkFactory, secret: str, now: datetime) -> Authenticated:
     """Resolve a bearer token or session cookie to its tenant and staff actor."""
     if not secret.startswith(TOKEN_PREFIX):
         raise Unauthenticated("invalid token")

@@ -18,7 +18,9 @@ from barberpro.domain.errors import NotFound, PolicyViolation
 OWNERS = frozenset({Role.OWNER})
 # Every change that could remove an active owner takes this lock before reading the staff: two
 # owners demoting or deactivating each other at once must not both see the other still active.
-_OWNERS_LOCK = ("staff_users", "owners")
+# Logging in takes it too: it rewrites the user's row, and must not write back a user as active
+# after a deactivation committed between its read and its write.
+STAFF_LOCK = ("staff_users", "owners")
 
 
 def _user(uow: UnitOfWork, user_id: str) -> StaffUser:
@@ -37,7 +39,7 @@ def _keep_an_owner(uow: UnitOfWork, user: StaffUser) -> None:
 def change_staff_role(uow: UnitOfWork, ctx: Context, user_id: str, *, role: Role) -> StaffUser:
     require_role(ctx, OWNERS)
     with uow:
-        uow.lock(*_OWNERS_LOCK)
+        uow.lock(*STAFF_LOCK)
         user = _user(uow, user_id)
         if user.role is role:
             return user
@@ -54,7 +56,7 @@ def change_staff_role(uow: UnitOfWork, ctx: Context, user_id: str, *, role: Role
 def set_staff_active(uow: UnitOfWork, ctx: Context, user_id: str, *, active: bool) -> StaffUser:
     require_role(ctx, OWNERS)
     with uow:
-        uow.lock(*_OWNERS_LOCK)
+        uow.lock(*STAFF_LOCK)
         user = _user(uow, user_id)
         if user.active is active:
             return user
