@@ -13,6 +13,7 @@ over capacity, scale actions, and the static and oracle yardsticks per span.
     .venv/bin/python benchmarks/autoscale_validation.py     # ~15 min on 2 shared cores
     .venv/bin/python benchmarks/autoscale_validation.py --settings 'tail_weeks=3;peak_allowance=1.0'
     .venv/bin/python benchmarks/autoscale_validation.py --settings 'shipped;forecaster=profile_1h;forecaster=weighted'
+    # the runs behind each ADR, with their exact --settings: docs/benchmarks.md
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ SETTINGS = (
     "peak_allowance=1.5",
     "peak_rank=1",
     "peak_rank=3",
-    "scale_down_minutes=0",
+    "scale_down_minutes=5",
+    "scale_down_minutes=15",
 )
 
 

@@ -164,6 +164,35 @@ def test_predictive_margin_stays_within_the_peak_allowance() -> None:
     assert policy.upper_demand(history, 5000.0) >= 5000.0
 
 
+def test_the_optional_record_guard_caps_the_margin_at_the_highest_step_seen() -> None:
+    c = ctx(cap=10.0, step=5.0, cold=1)
+    history = np.full(2016, 100.0)
+    history[::60] = 300.0
+    policy = PredictivePolicy(c, lambda h, n: np.full(n, 100.0), record_days=28)
+    policy.warm_up(history)
+    # The week's guard alone would allow 1.25 x 300; the record guard stops at the record itself.
+    assert policy.upper_demand(history, 100.0) == pytest.approx(300.0)
+    # The forecast is never capped.
+    assert policy.upper_demand(history, 450.0) >= 450.0
+    # Off by default.
+    default = PredictivePolicy(c, lambda h, n: np.full(n, 100.0))
+    default.warm_up(history)
+    assert default.upper_demand(history, 100.0) == pytest.approx(375.0)
+
+
+def test_the_optional_idle_rule_leaves_an_outage_restart_out_of_calibration() -> None:
+    c = ctx(cap=10.0, step=1.0, cold=1)
+    history = np.full(3000, 100.0)
+    history[1000:1200] = 0.0  # a 200-minute outage, then demand returns at once
+    level = lambda h, n: np.full(n, float(np.mean(h[-30:])) if len(h) else 0.0)  # noqa: E731
+    skipping = PredictivePolicy(c, level, idle_minutes=60)
+    scoring = PredictivePolicy(c, level)
+    for policy in (skipping, scoring):
+        policy.warm_up(history[:1300])
+    # The restart's forecasts (near zero while demand is back at 100) set the quantile unless skipped.
+    assert scoring.quantile_score() > 10 * max(skipping.quantile_score(), 1e-3)
+
+
 def test_calibration_can_keep_more_scores_than_a_week_while_the_peak_guard_keeps_a_week() -> None:
     c = ctx(cap=10.0, step=30.0, cold=1)  # 336 steps a week
     week = 7 * c.steps_per_day

@@ -227,9 +227,11 @@ class PredictivePolicy:
         calibration_scores: int = 0,
         peak_allowance: float = 1.25,
         peak_rank: int = 2,
-        scale_down_minutes: float = 15.0,
+        scale_down_minutes: float = 10.0,
         fallback_headroom: float = 2.0,
         headroom_scale: float = 1.0,
+        record_days: float = 0.0,
+        idle_minutes: float = 0.0,
     ) -> None:
         self.name = "predictive"
         self.ctx = ctx
@@ -243,6 +245,14 @@ class PredictivePolicy:
         self.window = max(self.peak_window, int(calibration_scores))
         self.peak_allowance = peak_allowance
         self.peak_rank = max(1, int(peak_rank))
+        # The record guard: the margin never lifts provisioning above the highest step of the
+        # last `record_days` (0: off).
+        self.record_window = round(record_days * ctx.steps_per_day)
+        # After `idle_minutes` of zero demand (an outage; 0: off) the forecaster knows nothing of the
+        # restart: forecasts made then, and for as long again after demand returns, are not scored.
+        self.idle_steps = ctx.window_steps(idle_minutes) if idle_minutes > 0 else 0
+        self._zero_run = 0
+        self._since_idle = math.inf
         self.fallback_headroom = fallback_headroom
         self.headroom_scale = headroom_scale
         self._recent_decisions: deque[int] = deque(maxlen=ctx.window_steps(scale_down_minutes))
@@ -275,6 +285,14 @@ class PredictivePolicy:
     def _observe(self, history: np.ndarray) -> None:
         # Score every forecast whose target step has now been seen.
         for step in range(self._seen, len(history)):
+            if self.idle_steps:
+                if history[step] > 0:
+                    if self._zero_run >= self.idle_steps:
+                        self._since_idle = 0
+                    self._zero_run = 0
+                    self._since_idle += 1
+                else:
+                    self._zero_run += 1
             pending = self._pending.pop(step, None)
             if pending is not None:
                 predicted, scale = pending
@@ -286,8 +304,12 @@ class PredictivePolicy:
         path = np.asarray(self.forecaster(history, self.lead + 1), dtype=float)
         path = np.asarray(np.nan_to_num(np.maximum(path, 0.0)), dtype=float)
         target = float(path[-1])
-        self._pending[len(history) + self.lead] = (target, self._noise_scale(history, target))
+        if not self._after_idle():
+            self._pending[len(history) + self.lead] = (target, self._noise_scale(history, target))
         return path
+
+    def _after_idle(self) -> bool:
+        return self.idle_steps > 0 and (self._zero_run >= self.idle_steps or self._since_idle <= self.idle_steps)
 
     def calibrated(self) -> bool:
         return len(self._scores) >= 50
@@ -309,6 +331,8 @@ class PredictivePolicy:
         if len(recent):
             rank = min(self.peak_rank, len(recent))
             peak = float(np.partition(recent, -rank)[-rank]) * self.peak_allowance * self.headroom_scale
+        if self.record_window > 0 and len(history):
+            peak = min(peak, float(np.max(history[-self.record_window :])))
         return forecast + margin, max(peak, forecast)
 
     def upper_demand(self, history: np.ndarray, forecast: float) -> float:
