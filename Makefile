@@ -35,6 +35,7 @@ bench-tools:
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks scripts
 
 typecheck: install
 	$(VENV)/bin/mypy

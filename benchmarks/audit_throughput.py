@@ -38,17 +38,24 @@ from barberpro.ops.audit.heads import HeadStore
 def slots(platform: Any, tenant_id: str, wanted: int) -> list[tuple[str, str, Any]]:
     """Free, non-overlapping (shop, service, slot) triples, barber by barber, day by day."""
     with platform.uow(tenant_id, write=False) as uow:
-        plan = [(shop.id, uow.services.list(shop.id)[0].id, [b.id for b in uow.barbers.list(shop.id)])
-                for shop in uow.shops.list()]
+        plan = [
+            (shop.id, uow.services.list(shop.id)[0].id, [b.id for b in uow.barbers.list(shop.id)])
+            for shop in uow.shops.list()
+        ]
     found: list[tuple[str, str, Any]] = []
     for offset in range(2, 59):
         day = date.today() + timedelta(days=offset)
         for shop_id, service_id, barber_ids in plan:
             for barber_id in barber_ids:
                 busy = datetime.min.replace(tzinfo=UTC)
-                for slot in find_availability(platform.uow(tenant_id, write=False), shop_id=shop_id,
-                                              service_id=service_id, day=day, barber_id=barber_id,
-                                              now_utc=datetime.now(UTC)):
+                for slot in find_availability(
+                    platform.uow(tenant_id, write=False),
+                    shop_id=shop_id,
+                    service_id=service_id,
+                    day=day,
+                    barber_id=barber_id,
+                    now_utc=datetime.now(UTC),
+                ):
                     if slot.start >= busy:
                         found.append((shop_id, service_id, slot))
                         busy = slot.end + timedelta(minutes=30)
@@ -62,10 +69,19 @@ def book(platform: Any, tenant_id: str, batch: list[tuple[str, str, Any]], tag: 
     started = time.perf_counter()
     for number, (shop_id, service_id, slot) in enumerate(batch):
         ctx = Context(tenant_id, actor, f"bench-{tag}-{number}", datetime.now(UTC))
-        bookings.book_appointment(platform.uow(tenant_id), ctx, bookings.BookAppointment(
-            shop_id=shop_id, service_id=service_id, barber_id=slot.barber_id, start=slot.start,
-            customer=bookings.CustomerDetails("Cliente Medición", f"+54 9 11 4{number % 1000:03d}-{tag[-4:]}",
-                                              "bench@example.com")))
+        bookings.book_appointment(
+            platform.uow(tenant_id),
+            ctx,
+            bookings.BookAppointment(
+                shop_id=shop_id,
+                service_id=service_id,
+                barber_id=slot.barber_id,
+                start=slot.start,
+                customer=bookings.CustomerDetails(
+                    "Cliente Medición", f"+54 9 11 4{number % 1000:03d}-{tag[-4:]}", "bench@example.com"
+                ),
+            ),
+        )
     return len(batch) / (time.perf_counter() - started)
 
 
@@ -89,8 +105,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as raw:
         tmp = Path(raw)
-        settings = Settings(database_url=f"sqlite:///{tmp / 'bench.db'}", var_dir=str(tmp), log_level="WARNING",
-                            secret_key="benchmark-secret-key-with-at-least-32-characters")
+        settings = Settings(
+            database_url=f"sqlite:///{tmp / 'bench.db'}",
+            var_dir=str(tmp),
+            log_level="WARNING",
+            secret_key="benchmark-secret-key-with-at-least-32-characters",
+        )
         migrate(settings)
         platform = build(settings)
         seed_demo(platform)
@@ -126,20 +146,25 @@ def main() -> None:
         trail.publish(platform.database, store, key)
         report = trail.verify(platform.database, store, key.public_key())
         platform.close()
-    print(json.dumps({
-        "benchmark": "audit_throughput",
-        "bookings_per_round": per_round,
-        "rounds_each": args.rounds,
-        "median_bookings_per_s_audit_off": round(off, 1),
-        "median_bookings_per_s_audit_on": round(on, 1),
-        "cost_percent_of_medians": round(100 * (1 - on / off), 2),
-        "cost_percent_abba_median": round(100 * statistics.median(groups), 2),
-        "cost_percent_abba_groups": [round(100 * g, 2) for g in groups],
-        "rounds_off": [round(x, 1) for x in results["off"]],
-        "rounds_on": [round(x, 1) for x in results["on"]],
-        "heads_published": report.heads_checked,
-        "trail_verifies": report.ok,
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "benchmark": "audit_throughput",
+                "bookings_per_round": per_round,
+                "rounds_each": args.rounds,
+                "median_bookings_per_s_audit_off": round(off, 1),
+                "median_bookings_per_s_audit_on": round(on, 1),
+                "cost_percent_of_medians": round(100 * (1 - on / off), 2),
+                "cost_percent_abba_median": round(100 * statistics.median(groups), 2),
+                "cost_percent_abba_groups": [round(100 * g, 2) for g in groups],
+                "rounds_off": [round(x, 1) for x in results["off"]],
+                "rounds_on": [round(x, 1) for x in results["on"]],
+                "heads_published": report.heads_checked,
+                "trail_verifies": report.ok,
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

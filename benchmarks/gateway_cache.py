@@ -68,12 +68,21 @@ def main() -> None:
     try:
         for _ in range(args.rounds):
             for mode in ("uncached", "cached"):
-                env = {"BARBERPRO_RATE_LIMIT_ENABLED": "false", "BARBERPRO_LOAD_SHEDDING_ENABLED": "false",
-                       "BARBERPRO_READ_CACHE_ENABLED": "true" if mode == "cached" else "false"}
+                env = {
+                    "BARBERPRO_RATE_LIMIT_ENABLED": "false",
+                    "BARBERPRO_LOAD_SHEDDING_ENABLED": "false",
+                    "BARBERPRO_READ_CACHE_ENABLED": "true" if mode == "cached" else "false",
+                }
                 with server(database, tmp, **env) as base:
                     hello = run_wrk(f"{base}/hello", args.connections, args.seconds, host=HOST)
-                    reads = run_wrk(base, args.connections, args.seconds, script=tmp / "rotate.lua",
-                                    args=[str(tmp / "paths.txt")], host=HOST)
+                    reads = run_wrk(
+                        base,
+                        args.connections,
+                        args.seconds,
+                        script=tmp / "rotate.lua",
+                        args=[str(tmp / "paths.txt")],
+                        host=HOST,
+                    )
                 runs[mode].append({"hello": hello, "availability": reads})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -85,23 +94,28 @@ def main() -> None:
         float(c["availability"]["rps"]) / float(u["availability"]["rps"])  # type: ignore[index]
         for u, c in zip(runs["uncached"], runs["cached"], strict=True)
     ]
-    print(json.dumps({
-        "benchmark": "gateway_cache",
-        "server": "uvicorn, 1 worker, SQLite",
-        "load_generator": f"wrk -t1 -c{args.connections} on the same 2 cores",
-        "distinct_queries": len(paths),
-        "cpu_count": os.cpu_count(),
-        "summary": {
-            "uncached_rps_median": median("uncached", "availability", "rps"),
-            "cached_rps_median": median("cached", "availability", "rps"),
-            "uncached_p99_ms_median": median("uncached", "availability", "p99_ms"),
-            "cached_p99_ms_median": median("cached", "availability", "p99_ms"),
-            "hello_rps_median": median("cached", "hello", "rps"),
-            "speedup_per_round": [round(r, 2) for r in ratios],
-            "speedup_median": round(statistics.median(ratios), 2),
-        },
-        "runs": runs,
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "gateway_cache",
+                "server": "uvicorn, 1 worker, SQLite",
+                "load_generator": f"wrk -t1 -c{args.connections} on the same 2 cores",
+                "distinct_queries": len(paths),
+                "cpu_count": os.cpu_count(),
+                "summary": {
+                    "uncached_rps_median": median("uncached", "availability", "rps"),
+                    "cached_rps_median": median("cached", "availability", "rps"),
+                    "uncached_p99_ms_median": median("uncached", "availability", "p99_ms"),
+                    "cached_p99_ms_median": median("cached", "availability", "p99_ms"),
+                    "hello_rps_median": median("cached", "hello", "rps"),
+                    "speedup_per_round": [round(r, 2) for r in ratios],
+                    "speedup_median": round(statistics.median(ratios), 2),
+                },
+                "runs": runs,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

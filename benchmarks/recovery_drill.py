@@ -37,12 +37,29 @@ def main() -> None:
     def progress(done: int, run: dict[str, object]) -> None:
         print(f"run {done}/{args.runs}: {json.dumps(run)}", file=sys.stderr, flush=True)
 
-    summary = drill(args.workdir, runs=args.runs, mode=args.mode, bookings=args.bookings,
-                    load_seconds=args.seconds, clients=args.clients, progress=progress,
-                    placement=args.history)
-    print(json.dumps({"benchmark": "recovery_drill", "bookings_in_database": args.bookings,
-                      "history": args.history, "wall_seconds": round(time.time() - started, 1),
-                      "worst": summary.worst(), "runs": [asdict(r) for r in summary.runs]}, indent=1))
+    summary = drill(
+        args.workdir,
+        runs=args.runs,
+        mode=args.mode,
+        bookings=args.bookings,
+        load_seconds=args.seconds,
+        clients=args.clients,
+        progress=progress,
+        placement=args.history,
+    )
+    print(
+        json.dumps(
+            {
+                "benchmark": "recovery_drill",
+                "bookings_in_database": args.bookings,
+                "history": args.history,
+                "wall_seconds": round(time.time() - started, 1),
+                "worst": summary.worst(),
+                "runs": [asdict(r) for r in summary.runs],
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

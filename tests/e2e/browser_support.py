@@ -47,8 +47,13 @@ def book_by_api(site: Site, start: str, barber_id: str | None = None, phone: str
     """Another customer books through the JSON API (e.g. faster than the one in the browser)."""
     response = httpx.post(
         f"http://127.0.0.1:{site.port}/api/v1/bookings",
-        json={"shop_id": site.alpha.shop_id, "service_id": site.alpha.service_id, "barber_id": barber_id,
-              "start": start, "customer": {"name": "Otro Cliente", "phone": phone, "email": "otro@example.com"}},
+        json={
+            "shop_id": site.alpha.shop_id,
+            "service_id": site.alpha.service_id,
+            "barber_id": barber_id,
+            "start": start,
+            "customer": {"name": "Otro Cliente", "phone": phone, "email": "otro@example.com"},
+        },
         headers={"host": "alpha.example.com"},
     )
     assert response.status_code == 201, response.text

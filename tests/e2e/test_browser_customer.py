@@ -41,8 +41,9 @@ def test_customer_books_end_to_end_on_a_phone(site: Site, phone: Any) -> None:
 
 def test_slot_taken_meanwhile_shows_a_friendly_message(site: Site, phone: Any) -> None:
     barber = site.alpha.barber_ids[0]
-    phone.goto(site.url("alpha", f"/reservar?local={site.alpha.shop_id}&servicio={site.alpha.service_id}"
-                                 f"&barbero={barber}"))
+    phone.goto(
+        site.url("alpha", f"/reservar?local={site.alpha.shop_id}&servicio={site.alpha.service_id}&barbero={barber}")
+    )
     phone.locator("#horarios").get_by_role("button", name="10:00").click()
     fill_details(phone)
     book_by_api(site, "2026-03-02T10:00:00-03:00", barber)  # someone else is faster
@@ -112,8 +113,9 @@ def test_keyboard_only_booking(site: Site, desktop: Any) -> None:
 
 
 def test_day_change_fetches_times_without_reloading(site: Site, phone: Any) -> None:
-    phone.goto(site.url("alpha", f"/reservar?local={site.alpha.shop_id}&servicio={site.alpha.service_id}"
-                                 "&barbero=cualquiera"))
+    phone.goto(
+        site.url("alpha", f"/reservar?local={site.alpha.shop_id}&servicio={site.alpha.service_id}&barbero=cualquiera")
+    )
     phone.evaluate("window.__stillHere = true")
     phone.get_by_role("button", name="mié 4/3").click()
     phone.locator("#horarios h3", has_text="miércoles 4 de marzo").wait_for()
@@ -125,8 +127,9 @@ def test_day_change_fetches_times_without_reloading(site: Site, phone: Any) -> N
 def test_pages_without_javascript(site: Site, browser: Any) -> None:
     context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
     page = context.new_page()
-    page.goto(site.url("alpha", f"/reservar?local={site.alpha.shop_id}&servicio={site.alpha.service_id}"
-                                "&barbero=cualquiera"))
+    page.goto(
+        site.url("alpha", f"/reservar?local={site.alpha.shop_id}&servicio={site.alpha.service_id}&barbero=cualquiera")
+    )
     page.get_by_role("button", name="mié 4/3").click()  # a plain GET form: full page
     page.locator("#horarios").get_by_role("button", name="09:00").click()
     fill_details(page)

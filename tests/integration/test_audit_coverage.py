@@ -30,22 +30,27 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Reviewed exceptions: a commit reached without an audit call on some path, and why that path
 # changes no state. Adding to this list needs the same review.
 NO_STATE_CHANGE = {
-    "barberpro.application.invoicing.draft_invoice":
-        "the unaudited path is an ignored duplicate insert (another draft already exists)",
+    "barberpro.application.invoicing.draft_invoice": (
+        "the unaudited path is an ignored duplicate insert (another draft already exists)"
+    ),
 }
 
 
 def booking_body(t: TenantFixture) -> dict[str, Any]:
     return {
-        "shop_id": t.shop_id, "service_id": t.service_id, "barber_id": t.barber_ids[0],
+        "shop_id": t.shop_id,
+        "service_id": t.service_id,
+        "barber_id": t.barber_ids[0],
         "start": "2026-03-03T10:00:00-03:00",
         "customer": {"name": "Ana Pérez", "phone": "+54 9 11 2345-6789", "email": "ana@example.com"},
     }
 
 
 def _application_modules() -> list[ModuleType]:
-    return [importlib.import_module(f"barberpro.application.{m.name}")
-            for m in pkgutil.iter_modules(barberpro.application.__path__)]
+    return [
+        importlib.import_module(f"barberpro.application.{m.name}")
+        for m in pkgutil.iter_modules(barberpro.application.__path__)
+    ]
 
 
 def _called_name(call: ast.Call) -> str | None:
@@ -82,8 +87,11 @@ def _unaudited_commits(body: list[ast.stmt], audited: bool, auditing: set[str]) 
     """Line numbers of commit() calls reached on a path without an audit call before them."""
     missing: list[int] = []
     for statement in body:
-        nested = [getattr(statement, attr) for attr in ("body", "orelse", "finalbody")
-                  if isinstance(getattr(statement, attr, None), list)]
+        nested = [
+            getattr(statement, attr)
+            for attr in ("body", "orelse", "finalbody")
+            if isinstance(getattr(statement, attr, None), list)
+        ]
         handlers = [h.body for h in getattr(statement, "handlers", [])]
         if nested or handlers:
             for block in [*nested, *handlers]:
@@ -91,8 +99,8 @@ def _unaudited_commits(body: list[ast.stmt], audited: bool, auditing: set[str]) 
             # A with-block runs its body unconditionally: what it audits counts afterwards.
             if isinstance(statement, ast.With) and not _unaudited_commits(statement.body, False, set()):
                 audited = audited or any(
-                    isinstance(c, ast.Call) and _called_name(c) in auditing | {"record"}
-                    for c in ast.walk(statement))
+                    isinstance(c, ast.Call) and _called_name(c) in auditing | {"record"} for c in ast.walk(statement)
+                )
             continue
         for call in (c for c in ast.walk(statement) if isinstance(c, ast.Call)):
             name = _called_name(call)
@@ -154,8 +162,11 @@ def _reaches(endpoint: Callable[..., Any], targets: set[Callable[..., Any]], see
             func = getattr(owner, call.func.attr, None) if isinstance(owner, ModuleType) else None
         if func in targets:
             return True
-        if inspect.isfunction(func) and func.__module__.startswith("barberpro.entrypoints") \
-                and _reaches(func, targets, seen):
+        if (
+            inspect.isfunction(func)
+            and func.__module__.startswith("barberpro.entrypoints")
+            and _reaches(func, targets, seen)
+        ):
             return True
     return False
 
@@ -179,9 +190,7 @@ def test_every_write_route_reaches_an_audited_use_case(platform: Platform) -> No
     assert unaudited == []
 
 
-def test_a_booking_over_http_writes_its_audit_row(
-    client: TestClient, platform: Platform, alpha: TenantFixture
-) -> None:
+def test_a_booking_over_http_writes_its_audit_row(client: TestClient, platform: Platform, alpha: TenantFixture) -> None:
     with platform.database.engine.connect() as connection:
         before = connection.execute(text("SELECT COUNT(*) FROM audit_log")).scalar_one()
     response = client.post("/api/v1/bookings", json=booking_body(alpha))
@@ -189,8 +198,9 @@ def test_a_booking_over_http_writes_its_audit_row(
     booking_id = response.json()["id"]
     with platform.database.engine.connect() as connection:
         after = connection.execute(text("SELECT COUNT(*) FROM audit_log")).scalar_one()
-        entity = connection.execute(text("SELECT COUNT(*) FROM audit_log WHERE entity_id = :b"),
-                                    {"b": booking_id}).scalar_one()
+        entity = connection.execute(
+            text("SELECT COUNT(*) FROM audit_log WHERE entity_id = :b"), {"b": booking_id}
+        ).scalar_one()
     assert after > before and entity == 1
 
 

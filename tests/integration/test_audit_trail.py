@@ -121,8 +121,9 @@ def test_rewriting_the_leaf_log_alone_is_caught(platform: Platform, store: HeadS
 
 def test_a_forged_head_is_refused(platform: Platform, store: HeadStore) -> None:
     latest = store.heads()[-1]
-    forged = SignedTreeHead(TreeHead(latest.head.tree_size, "00" * 32, latest.head.timestamp,
-                                     latest.head.last_seq), latest.signature)
+    forged = SignedTreeHead(
+        TreeHead(latest.head.tree_size, "00" * 32, latest.head.timestamp, latest.head.last_seq), latest.signature
+    )
     store.publish(forged)
     assert only_finding(platform, store).kind == "bad-signature"
 

@@ -29,12 +29,17 @@ def _book_directly(platform: Platform, t: TenantFixture, start: str) -> None:
     """A write that does not pass through this HTTP process (another replica, a worker)."""
     ctx = Context(t.tenant_id, Actor(ActorKind.CUSTOMER, None), "test", platform.clock.now())
     usecases.book_appointment(
-        platform.uow(t.tenant_id), ctx,
-        usecases.BookAppointment(shop_id=t.shop_id, service_id=t.service_id, barber_id=t.barber_ids[0],
-                                 start=datetime.fromisoformat(start).astimezone(UTC),
-                                 customer=usecases.CustomerDetails(name="Otro", phone="+54 9 11 4555-0101",
-                                                                   email="otro@example.com"),
-                                 notes="", kind="appointment"),
+        platform.uow(t.tenant_id),
+        ctx,
+        usecases.BookAppointment(
+            shop_id=t.shop_id,
+            service_id=t.service_id,
+            barber_id=t.barber_ids[0],
+            start=datetime.fromisoformat(start).astimezone(UTC),
+            customer=usecases.CustomerDetails(name="Otro", phone="+54 9 11 4555-0101", email="otro@example.com"),
+            notes="",
+            kind="appointment",
+        ),
     )
 
 
@@ -46,16 +51,18 @@ def test_etag_revalidation_and_cache_control(platform: Platform, alpha: TenantFi
         etag = first.headers["etag"]
         assert etag.startswith('W/"')
         assert first.headers["cache-control"] == "public, no-cache"  # a CDN revalidates slots
-        again = client.get(f"/api/v1/shops/{alpha.shop_id}/availability",
-                           params={"service_id": alpha.service_id, "date": "2026-03-03",
-                                   "barber_id": alpha.barber_ids[0]},
-                           headers={"if-none-match": etag})
+        again = client.get(
+            f"/api/v1/shops/{alpha.shop_id}/availability",
+            params={"service_id": alpha.service_id, "date": "2026-03-03", "barber_id": alpha.barber_ids[0]},
+            headers={"if-none-match": etag},
+        )
         assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
         shops = client.get("/api/v1/shops")
         assert shops.headers["cache-control"].startswith("public, max-age=")
         assert "Accept-Encoding" in shops.headers["vary"]
-        token = client.post("/api/v1/auth/tokens", json={"email": alpha.owner_email,
-                                                          "password": "correct horse battery"}).json()["token"]
+        token = client.post(
+            "/api/v1/auth/tokens", json={"email": alpha.owner_email, "password": "correct horse battery"}
+        ).json()["token"]
         staff = client.get("/api/v1/shops", headers={"authorization": f"Bearer {token}"})
         assert staff.headers["cache-control"] == "private, no-cache"
 
@@ -64,10 +71,12 @@ def test_compression_gzip_and_brotli(platform: Platform, alpha: TenantFixture) -
     with gateway_client(platform) as client:
         plain = availability(client, alpha, **{"accept-encoding": "identity"})
         assert "content-encoding" not in plain.headers and len(plain.content) > 1024
-        zipped = client.get(f"/api/v1/shops/{alpha.shop_id}/availability",
-                            params={"service_id": alpha.service_id, "date": "2026-03-03",
-                                    "barber_id": alpha.barber_ids[0]},
-                            headers={"accept-encoding": "gzip"}, extensions={})
+        zipped = client.get(
+            f"/api/v1/shops/{alpha.shop_id}/availability",
+            params={"service_id": alpha.service_id, "date": "2026-03-03", "barber_id": alpha.barber_ids[0]},
+            headers={"accept-encoding": "gzip"},
+            extensions={},
+        )
         assert zipped.headers["content-encoding"] == "gzip"
         assert zipped.content == plain.content  # httpx decodes: same document
         assert int(zipped.headers["content-length"]) < len(plain.content) / 3

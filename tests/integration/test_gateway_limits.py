@@ -48,10 +48,12 @@ def test_health_and_metrics_are_never_limited(platform: Platform, alpha: TenantF
 
 def test_oversized_bodies_are_refused(platform: Platform, alpha: TenantFixture) -> None:
     with gateway_client(platform, max_request_bytes=1024) as client:
-        big = client.post("/api/v1/bookings", content=b"{" + b" " * 4096 + b"}",
-                          headers={"content-type": "application/json"})
-        chunked = client.post("/api/v1/bookings", content=iter([b"{", b" " * 4096, b"}"]),
-                              headers={"content-type": "application/json"})
+        big = client.post(
+            "/api/v1/bookings", content=b"{" + b" " * 4096 + b"}", headers={"content-type": "application/json"}
+        )
+        chunked = client.post(
+            "/api/v1/bookings", content=iter([b"{", b" " * 4096, b"}"]), headers={"content-type": "application/json"}
+        )
     assert big.status_code == 413 and big.json()["type"].endswith("/payload-too-large")
     assert chunked.status_code == 413
 
@@ -71,16 +73,15 @@ def test_login_brute_force_per_address_with_progressive_delay(platform: Platform
         assert ok.status_code == 201
     # The security log flushed on shutdown; the host was resolved to its tenant.
     with platform.database.engine.connect() as connection:
-        rows = connection.execute(select(t.security_events.c.kind, t.security_events.c.count,
-                                         t.security_events.c.tenant_id)).all()
+        rows = connection.execute(
+            select(t.security_events.c.kind, t.security_events.c.count, t.security_events.c.tenant_id)
+        ).all()
     kinds = {r.kind for r in rows}
     assert "login_failed" in kinds and "credential_stuffing_ip" in kinds
     assert {r.tenant_id for r in rows} == {alpha.tenant_id}
 
 
-def test_address_is_blocked_after_many_failures_with_a_clear_message(
-    platform: Platform, alpha: TenantFixture
-) -> None:
+def test_address_is_blocked_after_many_failures_with_a_clear_message(platform: Platform, alpha: TenantFixture) -> None:
     with gateway_client(platform, rate_limit_policies={"login-ip": "1000/60"}) as client:
         guard = _guard(client)
         guard.security = None
@@ -95,8 +96,10 @@ def test_address_is_blocked_after_many_failures_with_a_clear_message(
 def test_account_lockout_stays_in_the_application(platform: Platform, alpha: TenantFixture) -> None:
     with gateway_client(platform) as client:
         statuses = [
-            client.post("/api/v1/auth/tokens", json={"email": alpha.owner_email, "password": "wrong password!"})
-            .status_code for _ in range(5)
+            client.post(
+                "/api/v1/auth/tokens", json={"email": alpha.owner_email, "password": "wrong password!"}
+            ).status_code
+            for _ in range(5)
         ]
         locked = client.post("/api/v1/auth/tokens", json={"email": alpha.owner_email, "password": PASSWORD})
     assert statuses == [401] * 4 + [423]
@@ -117,8 +120,9 @@ def test_booking_abuse_is_throttled_and_audited(platform: Platform, alpha: Tenan
     assert throttled.json()["type"].endswith("/booking-throttled")
     with platform.database.engine.connect() as connection:
         audit = connection.execute(
-            select(t.audit_log.c.action, t.audit_log.c.tenant_id, t.audit_log.c.after)
-            .where(t.audit_log.c.action == "BookingAbuseDetected")
+            select(t.audit_log.c.action, t.audit_log.c.tenant_id, t.audit_log.c.after).where(
+                t.audit_log.c.action == "BookingAbuseDetected"
+            )
         ).all()
     assert len(audit) == 1 and audit[0].tenant_id == alpha.tenant_id
     assert audit[0].after["reason"] == "slot_hoarding"

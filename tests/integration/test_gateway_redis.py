@@ -87,9 +87,23 @@ def test_four_processes_share_one_limit(tmp_path: Path) -> None:
     ports = [_free_port() for _ in range(4)]
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "barberpro.entrypoints.http.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "barberpro.entrypoints.http.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         for port in ports
     ]
@@ -119,8 +133,10 @@ def test_four_processes_share_one_limit(tmp_path: Path) -> None:
 
 async def _hammer(ports: list[int], host: str, total: int) -> tuple[list[int], float]:
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{p}", headers={"host": host}, limits=limits,
-                                 timeout=30) for p in ports]
+    clients = [
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{p}", headers={"host": host}, limits=limits, timeout=30)
+        for p in ports
+    ]
     semaphore = asyncio.Semaphore(48)
     stamps: list[float] = []
 

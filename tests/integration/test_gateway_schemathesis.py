@@ -38,8 +38,13 @@ def test_api_contract(api_schema: schemathesis.BaseSchema) -> None:
         operations += 1
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=MAX_EXAMPLES,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         def run(case: schemathesis.Case) -> None:
             case.call_and_validate(checks=[not_a_server_error, status_code_conformance])
 

@@ -56,8 +56,9 @@ def free_port() -> int:
 
 
 def as_postgres(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["runuser", "-u", "postgres", "--", *args], check=check, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        ["runuser", "-u", "postgres", "--", *args], check=check, capture_output=True, text=True, timeout=timeout
+    )
 
 
 class Cluster:
@@ -81,8 +82,21 @@ class Cluster:
         as_postgres(f"{BIN}/pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
 
     def sql(self, query: str, *, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return as_postgres(f"{BIN}/psql", "-h", str(self.sockets), "-p", str(self.port), "-d", "postgres",
-                           "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", query, check=check)
+        return as_postgres(
+            f"{BIN}/psql",
+            "-h",
+            str(self.sockets),
+            "-p",
+            str(self.port),
+            "-d",
+            "postgres",
+            "-XAtq",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            query,
+            check=check,
+        )
 
     def value(self, query: str) -> str:
         return self.sql(query).stdout.strip()
@@ -128,17 +142,20 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "postgres"
 def script_env(location: DirectoryLocation, key: str, **extra: str) -> dict[str, str]:
     """The deploy scripts as an operator runs them: `barberpro` and the server tools on PATH."""
     path = f"{Path(sys.executable).parent}:{BIN}:{os.environ['PATH']}"
-    return {**os.environ, "PATH": path, "BARBERPRO_BACKUP_TO": str(location.root),
-            "BARBERPRO_BACKUP_KEY": key, **extra}
+    return {**os.environ, "PATH": path, "BARBERPRO_BACKUP_TO": str(location.root), "BARBERPRO_BACKUP_KEY": key, **extra}
 
 
 def restored_cluster(root: Path, name: str, location: DirectoryLocation, key: str, target: str | None) -> Cluster:
     """deploy/postgres/restore_pitr.sh into a new data directory, then start and wait."""
     cluster = Cluster(root, name)
     staging = root / f"{name}-wal"
-    subprocess.run(["bash", str(DEPLOY / "restore_pitr.sh"), str(cluster.data), *([target] if target else [])],
-                   env=script_env(location, key, BARBERPRO_PG_WAL_STAGING=str(staging)), check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        ["bash", str(DEPLOY / "restore_pitr.sh"), str(cluster.data), *([target] if target else [])],
+        env=script_env(location, key, BARBERPRO_PG_WAL_STAGING=str(staging)),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     for path in (cluster.data, staging):
         subprocess.run(["chown", "-R", "postgres:postgres", str(path)], check=True)
     cluster.start()
@@ -157,8 +174,13 @@ def test_point_in_time_recovery_from_sealed_base_backup_and_wal_archive(root: Pa
     primary.conf(wal_level="replica", archive_mode="on", archive_command=archive_command_for_spool(spool))
     primary.start()
     primary.sql("CREATE TABLE bookings (n int PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())")
-    subprocess.run(["bash", str(DEPLOY / "base_backup.sh"), f"host={root} port={primary.port} user=postgres"],
-                   env=script_env(location, encoded), check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        ["bash", str(DEPLOY / "base_backup.sh"), f"host={root} port={primary.port} user=postgres"],
+        env=script_env(location, encoded),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     primary.sql("INSERT INTO bookings (n) SELECT generate_series(1, 100)")
     target = primary.value("SELECT clock_timestamp()")
     time.sleep(1.1)
@@ -191,10 +213,19 @@ def test_synchronous_standby_holds_every_acknowledged_commit(root: Path) -> None
     primary.start()
     primary.sql("CREATE TABLE bookings (n int PRIMARY KEY)")
     standby = Cluster(root, "standby")
-    subprocess.run(["bash", str(DEPLOY / "standby.sh"), str(standby.data), "standby1",
-                    f"host={root} port={primary.port} user=postgres"],
-                   env=script_env(DirectoryLocation(root / "unused"), new_key()), check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            "bash",
+            str(DEPLOY / "standby.sh"),
+            str(standby.data),
+            "standby1",
+            f"host={root} port={primary.port} user=postgres",
+        ],
+        env=script_env(DirectoryLocation(root / "unused"), new_key()),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     subprocess.run(["chown", "-R", "postgres:postgres", str(standby.data)], check=True)
     standby.start()
     primary.sql("ALTER SYSTEM SET synchronous_standby_names = 'standby1'")
@@ -210,9 +241,26 @@ def test_synchronous_standby_holds_every_acknowledged_commit(root: Path) -> None
     standby.stop("immediate")
     # Without its standby the primary does not acknowledge: the commit waits...
     waiting = subprocess.Popen(
-        ["runuser", "-u", "postgres", "--", f"{BIN}/psql", "-h", str(root), "-p", str(primary.port),
-         "-d", "postgres", "-XAtq", "-c", "INSERT INTO bookings VALUES (999)"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            "runuser",
+            "-u",
+            "postgres",
+            "--",
+            f"{BIN}/psql",
+            "-h",
+            str(root),
+            "-p",
+            str(primary.port),
+            "-d",
+            "postgres",
+            "-XAtq",
+            "-c",
+            "INSERT INTO bookings VALUES (999)",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(2.0)
     assert waiting.poll() is None, "a commit was acknowledged without the synchronous standby"
     # ...until the standby is back and has applied it.

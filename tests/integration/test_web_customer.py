@@ -18,19 +18,26 @@ def slot_values(html: str) -> list[str]:
 
 
 def details_form(client: TestClient, shop_id: str, service_id: str, barber: str, hora: str) -> dict[str, str]:
-    page = client.get("/reservar", params={"local": shop_id, "servicio": service_id, "barbero": barber,
-                                           "hora": hora})
+    page = client.get("/reservar", params={"local": shop_id, "servicio": service_id, "barbero": barber, "hora": hora})
     assert page.status_code == 200 and "Tus datos" in page.text
     assert "Aviso de privacidad (Ley 25.326)" in page.text and 'href="/privacidad"' in page.text
     key = re.search(r'name="clave" value="([^"]+)"', page.text)
     assert key is not None
-    return {"local": shop_id, "servicio": service_id, "barbero": barber, "hora": hora, "nombre": "Ana Pérez",
-            "telefono": PHONE, "email": "ana@example.com", "clave": key.group(1), "consentimiento": "si"}
+    return {
+        "local": shop_id,
+        "servicio": service_id,
+        "barbero": barber,
+        "hora": hora,
+        "nombre": "Ana Pérez",
+        "telefono": PHONE,
+        "email": "ana@example.com",
+        "clave": key.group(1),
+        "consentimiento": "si",
+    }
 
 
 def book(client: TestClient, alpha: TenantFixture, barber: str = "cualquiera", after: str = "10:00") -> str:
-    slots = client.get("/reservar", params={"local": alpha.shop_id, "servicio": alpha.service_id,
-                                            "barbero": barber})
+    slots = client.get("/reservar", params={"local": alpha.shop_id, "servicio": alpha.service_id, "barbero": barber})
     start = next(s for s in slot_values(slots.text) if s[11:16] >= after)
     form = details_form(client, alpha.shop_id, alpha.service_id, barber, start)
     done = client.post("/reservar", data=form, follow_redirects=False)
@@ -55,8 +62,9 @@ def test_booking_in_four_steps_then_manage_link_and_calendar(client: TestClient,
     assert "Elegí el servicio" in step1.text and alpha.service_id in step1.text
     step2 = client.get("/reservar", params={"local": alpha.shop_id, "servicio": alpha.service_id})
     assert "Cualquiera" in step2.text and "Barbero 1" in step2.text
-    step3 = client.get("/reservar", params={"local": alpha.shop_id, "servicio": alpha.service_id,
-                                            "barbero": "cualquiera"})
+    step3 = client.get(
+        "/reservar", params={"local": alpha.shop_id, "servicio": alpha.service_id, "barbero": "cualquiera"}
+    )
     times = slot_values(step3.text)
     # T0 is 09:00 in Buenos Aires and the shop wants 60 minutes' notice.
     assert times[0] == "2026-03-02T10:00:00-03:00" and ">10:00<" in step3.text
@@ -76,8 +84,7 @@ def test_booking_in_four_steps_then_manage_link_and_calendar(client: TestClient,
 
 def test_taken_slot_gives_a_friendly_page_with_fresh_times(client: TestClient, alpha: TenantFixture) -> None:
     barber = alpha.barber_ids[0]
-    slots = client.get("/reservar", params={"local": alpha.shop_id, "servicio": alpha.service_id,
-                                            "barbero": barber})
+    slots = client.get("/reservar", params={"local": alpha.shop_id, "servicio": alpha.service_id, "barbero": barber})
     first = slot_values(slots.text)[0]
     mine = details_form(client, alpha.shop_id, alpha.service_id, barber, first)
     theirs = details_form(client, alpha.shop_id, alpha.service_id, barber, first)
@@ -91,8 +98,9 @@ def test_taken_slot_gives_a_friendly_page_with_fresh_times(client: TestClient, a
 
 
 def test_invalid_phone_and_missing_consent_keep_the_form(client: TestClient, alpha: TenantFixture) -> None:
-    slots = client.get("/reservar", params={"local": alpha.shop_id, "servicio": alpha.service_id,
-                                            "barbero": "cualquiera"})
+    slots = client.get(
+        "/reservar", params={"local": alpha.shop_id, "servicio": alpha.service_id, "barbero": "cualquiera"}
+    )
     form = details_form(client, alpha.shop_id, alpha.service_id, "cualquiera", slot_values(slots.text)[0])
     bad = client.post("/reservar", data={**form, "telefono": "123"})
     assert bad.status_code == 422 and "Revisá el teléfono" in bad.text and 'aria-invalid="true"' in bad.text
@@ -102,9 +110,7 @@ def test_invalid_phone_and_missing_consent_keep_the_form(client: TestClient, alp
     assert refused.status_code == 422 and "aviso de privacidad" in refused.text
 
 
-def test_manage_link_cancel_reschedule_and_review(
-    client: TestClient, alpha: TenantFixture, platform: Platform
-) -> None:
+def test_manage_link_cancel_reschedule_and_review(client: TestClient, alpha: TenantFixture, platform: Platform) -> None:
     link = book(client, alpha, alpha.barber_ids[0], after="15:00").replace("&nueva=1", "")
     booking_id = link.split("/")[2].split("?")[0]
     token = link.split("token=")[1]
@@ -112,8 +118,9 @@ def test_manage_link_cancel_reschedule_and_review(
     move_page = client.get(f"/reservas/{booking_id}/cambiar", params={"token": token, "fecha": "2026-03-03"})
     later = slot_values(move_page.text)[0]
     assert later.startswith("2026-03-03T09:00")
-    moved = client.post(f"/reservas/{booking_id}/cambiar", data={"token": token, "hora": later, "barbero": ""},
-                        follow_redirects=False)
+    moved = client.post(
+        f"/reservas/{booking_id}/cambiar", data={"token": token, "hora": later, "barbero": ""}, follow_redirects=False
+    )
     assert moved.status_code == 303
     assert "martes 3 de marzo, 09:00" in client.get(moved.headers["location"]).text
     cancelled = client.post(f"/reservas/{booking_id}/cancelar", data={"token": token}, follow_redirects=True)
@@ -129,12 +136,14 @@ def test_manage_link_cancel_reschedule_and_review(
     from barberpro.application.context import Context
     from barberpro.domain.booking import SYSTEM
 
-    mark_completed(platform.uow(alpha.tenant_id), Context(alpha.tenant_id, SYSTEM, "t", platform.clock.now()),
-                   late_id)
+    mark_completed(platform.uow(alpha.tenant_id), Context(alpha.tenant_id, SYSTEM, "t", platform.clock.now()), late_id)
     review_page = client.get(f"/reservas/{late_id}", params={"token": late_token})
     assert "¿Cómo te fue?" in review_page.text
-    posted = client.post(f"/reservas/{late_id}/resena", data={"token": late_token, "puntuacion": "4",
-                                                              "texto": "Muy bien"}, follow_redirects=True)
+    posted = client.post(
+        f"/reservas/{late_id}/resena",
+        data={"token": late_token, "puntuacion": "4", "texto": "Muy bien"},
+        follow_redirects=True,
+    )
     assert "¡Gracias por tu reseña!" in posted.text and "¿Cómo te fue?" not in posted.text
     assert "★ 4,0" in client.get("/").text
 
@@ -155,8 +164,9 @@ def test_data_request_is_recorded_without_revealing_customers(
 ) -> None:
     book(client, alpha)
     known = client.post("/privacidad", data={"tipo": "deletion", "telefono": PHONE, "email": "ana@example.com"})
-    unknown = client.post("/privacidad", data={"tipo": "deletion", "telefono": "+54 9 11 4321-8765",
-                                               "email": "x@example.com"})
+    unknown = client.post(
+        "/privacidad", data={"tipo": "deletion", "telefono": "+54 9 11 4321-8765", "email": "x@example.com"}
+    )
     assert known.status_code == unknown.status_code == 200
     assert "Recibimos tu pedido de eliminación" in known.text and "Recibimos tu pedido" in unknown.text
     with platform.uow(alpha.tenant_id, write=False) as uow:

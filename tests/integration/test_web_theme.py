@@ -39,8 +39,16 @@ def test_known_ratios_and_default_theme() -> None:
 @given(st.text(min_size=0, max_size=300))
 def test_calendar_lines_are_folded_and_escaped(text: str) -> None:
     start = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
-    body = booking_ics(uid="b1", start=start, end=start + timedelta(minutes=30), created=start,
-                       summary=text, location="Corrientes 1234", description=text, url="http://x/r")
+    body = booking_ics(
+        uid="b1",
+        start=start,
+        end=start + timedelta(minutes=30),
+        created=start,
+        summary=text,
+        location="Corrientes 1234",
+        description=text,
+        url="http://x/r",
+    )
     assert body.startswith("BEGIN:VCALENDAR\r\n") and body.endswith("END:VCALENDAR\r\n")
     assert all(len(line.encode()) <= 75 for line in body.split("\r\n"))
     assert "DTSTART:20260302T130000Z" in body

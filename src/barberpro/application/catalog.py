@@ -98,9 +98,7 @@ def update_shop(uow: UnitOfWork, ctx: Context, shop_id: str, **values: Any) -> S
             policy=_policy(values, before.policy),
         )
         uow.shops.update(after)
-        record(
-            uow, ctx, action="ShopUpdated", entity_type="shop", entity_id=shop_id, before=before, after=after
-        )
+        record(uow, ctx, action="ShopUpdated", entity_type="shop", entity_id=shop_id, before=before, after=after)
         uow.commit()
         return after
 

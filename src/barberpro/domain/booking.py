@@ -21,9 +21,7 @@ class BookingStatus(enum.StrEnum):
 
 _TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
     BookingStatus.PENDING_PAYMENT: frozenset({BookingStatus.CONFIRMED, BookingStatus.CANCELLED}),
-    BookingStatus.CONFIRMED: frozenset(
-        {BookingStatus.COMPLETED, BookingStatus.NO_SHOW, BookingStatus.CANCELLED}
-    ),
+    BookingStatus.CONFIRMED: frozenset({BookingStatus.COMPLETED, BookingStatus.NO_SHOW, BookingStatus.CANCELLED}),
     BookingStatus.COMPLETED: frozenset(),
     BookingStatus.NO_SHOW: frozenset(),
     BookingStatus.CANCELLED: frozenset(),

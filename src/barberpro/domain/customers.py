@@ -72,9 +72,7 @@ class Customer:
     dni: str | None = None
 
     @classmethod
-    def create(
-        cls, *, id: str, tenant_id: str, name: str, phone: str, email: str, dni: str | None = None
-    ) -> Customer:
+    def create(cls, *, id: str, tenant_id: str, name: str, phone: str, email: str, dni: str | None = None) -> Customer:
         return cls(
             id=id,
             tenant_id=tenant_id,

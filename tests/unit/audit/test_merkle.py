@@ -74,6 +74,7 @@ def test_consistency_proofs_verify_and_reject(n: int, data: st.DataObject) -> No
         # A history rewritten inside the old range cannot be proven consistent.
         rewritten = list(leaves)
         rewritten[data.draw(st.integers(min_value=0, max_value=m - 1))] = merkle.leaf_hash(b"rewritten")
-        assert not merkle.verify_consistency(m, n, old_root, merkle.root(rewritten),
-                                             merkle.consistency_proof(m, rewritten))
+        assert not merkle.verify_consistency(
+            m, n, old_root, merkle.root(rewritten), merkle.consistency_proof(m, rewritten)
+        )
         assert not merkle.verify_consistency(m, n, merkle.leaf_hash(b"other"), new_root, proof)

@@ -70,8 +70,7 @@ def test_single_flight_computes_once_for_concurrent_misses() -> None:
 
     results: list[bytes] = []
     threads = [
-        threading.Thread(target=lambda: results.append(cache.get_or_compute("t", "k", 60, slow)))
-        for _ in range(16)
+        threading.Thread(target=lambda: results.append(cache.get_or_compute("t", "k", 60, slow))) for _ in range(16)
     ]
     for thread in threads:
         thread.start()

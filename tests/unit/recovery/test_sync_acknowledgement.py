@@ -55,9 +55,12 @@ def booking_app(database: Path) -> Starlette:
 
 
 def served(database: Path, location: DirectoryLocation, timeout: float = 2.0) -> TestClient:
-    app = ContinuousBackupMiddleware(booking_app(database),
-                                     factory=lambda: WalShipper(database, location, KEY, interval=30.0),
-                                     mode="sync", ack_timeout=timeout)
+    app = ContinuousBackupMiddleware(
+        booking_app(database),
+        factory=lambda: WalShipper(database, location, KEY, interval=30.0),
+        mode="sync",
+        ack_timeout=timeout,
+    )
     return TestClient(app)
 
 

@@ -44,8 +44,9 @@ def make_source(tmp: Path) -> tuple[Path, sqlite3.Connection]:
 
 def write(app: sqlite3.Connection, start: int, count: int, size: int = 50) -> None:
     app.execute("BEGIN IMMEDIATE")
-    app.executemany("INSERT OR REPLACE INTO items VALUES (?, ?)",
-                    [(i, f"{i}:" + "x" * size) for i in range(start, start + count)])
+    app.executemany(
+        "INSERT OR REPLACE INTO items VALUES (?, ?)", [(i, f"{i}:" + "x" * size) for i in range(start, start + count)]
+    )
     app.execute("COMMIT")
 
 
@@ -66,11 +67,14 @@ def test_latest_restore_matches_the_source(tmp_path: Path) -> None:
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(["write", "big", "delete", "tick", "app_checkpoint"]),
-                          st.integers(0, 400)), min_size=1, max_size=25))
-def test_any_interleaving_of_writes_ticks_and_checkpoints_restores_exactly(
-    steps: list[tuple[str, int]]
-) -> None:
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["write", "big", "delete", "tick", "app_checkpoint"]), st.integers(0, 400)),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_any_interleaving_of_writes_ticks_and_checkpoints_restores_exactly(steps: list[tuple[str, int]]) -> None:
     with tempfile.TemporaryDirectory() as raw:
         tmp = Path(raw)
         source, app = make_source(tmp)

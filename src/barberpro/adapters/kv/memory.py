@@ -60,9 +60,7 @@ class MemoryStore:
             self._tats[key] = new_tat
         return decision
 
-    async def rate_limit(
-        self, key: str, policy: RatePolicy, cost: int = 1, *, peek: bool = False
-    ) -> RateDecision:
+    async def rate_limit(self, key: str, policy: RatePolicy, cost: int = 1, *, peek: bool = False) -> RateDecision:
         return self.rate_limit_now(key, policy, cost, peek=peek)
 
     def close(self) -> None:

@@ -63,14 +63,10 @@ class RedisStore:
     def incr(self, key: str) -> int:
         return int(self._sync.incr(self._k(key)))
 
-    async def rate_limit(
-        self, key: str, policy: RatePolicy, cost: int = 1, *, peek: bool = False
-    ) -> RateDecision:
+    async def rate_limit(self, key: str, policy: RatePolicy, cost: int = 1, *, peek: bool = False) -> RateDecision:
         if self._async is None:
             # Created lazily on the serving event loop (an asyncio client is bound to its loop).
-            self._async = self._async_module.Redis.from_url(
-                self._url, socket_timeout=2.0, socket_connect_timeout=2.0
-            )
+            self._async = self._async_module.Redis.from_url(self._url, socket_timeout=2.0, socket_connect_timeout=2.0)
             self._script = self._async.register_script(GCRA_SCRIPT)
         allowed, remaining, retry_us, reset_us = await self._script(
             keys=[self._k("rl:" + key)],

@@ -24,9 +24,7 @@ class KeyValueStore(Protocol):
 
     def incr(self, key: str) -> int: ...
 
-    async def rate_limit(
-        self, key: str, policy: RatePolicy, cost: int = 1, *, peek: bool = False
-    ) -> RateDecision:
+    async def rate_limit(self, key: str, policy: RatePolicy, cost: int = 1, *, peek: bool = False) -> RateDecision:
         """Atomically decide (and, unless `peek`, record) one request of `cost` units."""
         ...
 

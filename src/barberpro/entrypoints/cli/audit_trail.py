@@ -17,8 +17,7 @@ from typing import Annotated, Any
 import typer
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-app = typer.Typer(help="Tamper-evident audit trail (RFC 9162 Merkle log, Ed25519 heads).",
-                  no_args_is_help=True)
+app = typer.Typer(help="Tamper-evident audit trail (RFC 9162 Merkle log, Ed25519 heads).", no_args_is_help=True)
 
 
 class AuditSettings(BaseSettings):
@@ -71,8 +70,15 @@ def publish(
     try:
         while True:
             signed = trail.publish(database, store, key)
-            typer.echo(json.dumps({"tree_size": signed.head.tree_size, "root_hash": signed.head.root_hash,
-                                   "timestamp": signed.head.timestamp}))
+            typer.echo(
+                json.dumps(
+                    {
+                        "tree_size": signed.head.tree_size,
+                        "root_hash": signed.head.root_hash,
+                        "timestamp": signed.head.timestamp,
+                    }
+                )
+            )
             published += 1
             if every <= 0 or (count and published >= count):
                 break

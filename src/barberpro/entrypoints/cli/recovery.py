@@ -55,9 +55,16 @@ def serve(
     from barberpro.config import Settings
 
     settings = Settings()
-    uvicorn.run("barberpro.entrypoints.cli.recovery:create_app_with_backup", factory=True,
-                host=host or settings.host, port=port or settings.port, workers=1, access_log=False,
-                log_level="warning", proxy_headers=False)
+    uvicorn.run(
+        "barberpro.entrypoints.cli.recovery:create_app_with_backup",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=1,
+        access_log=False,
+        log_level="warning",
+        proxy_headers=False,
+    )
 
 
 @backup_app.command("stream")
@@ -138,8 +145,14 @@ def restore_command(
     if moment is not None and moment.tzinfo is None:
         raise typer.BadParameter("give the time with its zone, e.g. 2026-03-02T09:00:00-03:00")
     try:
-        report = restore(open_location(settings.to), load_key(settings.key), to, at=moment,
-                         generation=generation, full_check=full_check)
+        report = restore(
+            open_location(settings.to),
+            load_key(settings.key),
+            to,
+            at=moment,
+            generation=generation,
+            full_check=full_check,
+        )
     except BrokenChain as error:
         typer.echo(f"restore refused: {error}", err=True)
         raise typer.Exit(2) from error
@@ -148,7 +161,8 @@ def restore_command(
 
 def drill_command(
     workdir: Annotated[Path, typer.Option(help="Scratch directory (database copies, logs, acks)")] = Path(
-        "./var/drill"),
+        "./var/drill"
+    ),
     runs: Annotated[int, typer.Option(help="How many drills; the worst case is reported")] = 1,
     mode: Annotated[str, typer.Option(help="async or sync")] = "async",
     bookings: Annotated[int, typer.Option(help="Extra bookings bulk-loaded into the database")] = 0,
@@ -168,9 +182,17 @@ def drill_command(
         raise typer.BadParameter("mode must be async or sync")
     with Progress(transient=True) as progress:
         task = progress.add_task(f"DR drill ({mode})", total=runs)
-        summary = drill(workdir, runs=runs, mode=mode, bookings=bookings, load_seconds=seconds,
-                        clients=clients, keep=keep, placement=history,
-                        progress=lambda done, _run: progress.update(task, completed=done))
+        summary = drill(
+            workdir,
+            runs=runs,
+            mode=mode,
+            bookings=bookings,
+            load_seconds=seconds,
+            clients=clients,
+            keep=keep,
+            placement=history,
+            progress=lambda done, _run: progress.update(task, completed=done),
+        )
     typer.echo(json.dumps({"worst": summary.worst(), "runs": [asdict(r) for r in summary.runs]}, indent=1))
 
 

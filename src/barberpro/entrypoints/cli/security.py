@@ -15,7 +15,7 @@ _UNITS = {"m": 60, "h": 3600, "d": 86400}
 
 
 def parse_period(text: str) -> float:
-    """"30m", "24h" or "7d" in seconds."""
+    """ "30m", "24h" or "7d" in seconds."""
     match = _PERIOD.match(text.strip())
     if not match:
         raise typer.BadParameter('use a number and a unit, e.g. "30m", "24h" or "7d"', param_hint="--since")
@@ -46,21 +46,49 @@ def report(
     finally:
         database.dispose()
     if as_json:
-        typer.echo(json.dumps({
-            "since": (now - period).isoformat(),
-            "summary": [{"kind": r.kind, "tenant_id": r.tenant_id, "events": r.events, "subjects": r.subjects,
-                         "first": r.first.isoformat(), "last": r.last.isoformat()} for r in rows],
-            "detections": [{"at": str(d.occurred_at), "tenant_id": d.tenant_id, "kind": d.kind,
-                            "subject": d.subject, "detail": d.detail} for d in found],
-        }, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "since": (now - period).isoformat(),
+                    "summary": [
+                        {
+                            "kind": r.kind,
+                            "tenant_id": r.tenant_id,
+                            "events": r.events,
+                            "subjects": r.subjects,
+                            "first": r.first.isoformat(),
+                            "last": r.last.isoformat(),
+                        }
+                        for r in rows
+                    ],
+                    "detections": [
+                        {
+                            "at": str(d.occurred_at),
+                            "tenant_id": d.tenant_id,
+                            "kind": d.kind,
+                            "subject": d.subject,
+                            "detail": d.detail,
+                        }
+                        for d in found
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
     console = Console()
     table = Table(title=f"Security events, last {since}")
     for column in ("kind", "tenant", "events", "distinct subjects", "first", "last"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r.kind, r.tenant_id or "-", str(r.events), str(r.subjects),
-                      r.first.strftime("%Y-%m-%d %H:%M"), r.last.strftime("%Y-%m-%d %H:%M"))
+        table.add_row(
+            r.kind,
+            r.tenant_id or "-",
+            str(r.events),
+            str(r.subjects),
+            r.first.strftime("%Y-%m-%d %H:%M"),
+            r.last.strftime("%Y-%m-%d %H:%M"),
+        )
     console.print(table)
     if found:
         listing = Table(title="Detections (newest first)")

@@ -28,10 +28,18 @@ AVAILABILITY_TTL = 15.0  # also bounds how long a slot near the notice cut-off s
 CATALOG_TTL = 120.0
 # Events that cannot change a public read; every other event (including unknown ones)
 # invalidates the tenant's cached reads.
-IRRELEVANT_EVENTS = frozenset({
-    "StaffLoggedIn", "StaffLoginFailed", "StaffAccountLocked", "ApiTokenRevoked", "StaffUserCreated",
-    "CustomerCreated", "CustomerUpdated", "BookingAbuseDetected",
-})
+IRRELEVANT_EVENTS = frozenset(
+    {
+        "StaffLoggedIn",
+        "StaffLoginFailed",
+        "StaffAccountLocked",
+        "ApiTokenRevoked",
+        "StaffUserCreated",
+        "CustomerCreated",
+        "CustomerUpdated",
+        "BookingAbuseDetected",
+    }
+)
 
 
 def invalidation_handler(cache: ReadCache) -> Callable[[DomainEvent], None]:
@@ -102,9 +110,16 @@ class ReadCacheFastPath:
                 if body is not None:
                     # Metrics and logs label requests by route template, as if routed.
                     scope["route"] = _RouteTemplate(_template(scope["path"]))
-                    await send({"type": "http.response.start", "status": 200,
-                                "headers": [(b"content-type", b"application/json"),
-                                            (b"content-length", str(len(body)).encode())]})
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 200,
+                            "headers": [
+                                (b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode()),
+                            ],
+                        }
+                    )
                     await send({"type": "http.response.body", "body": body})
                     return
         await self.app(scope, receive, send)

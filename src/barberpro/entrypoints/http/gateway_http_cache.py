@@ -84,8 +84,13 @@ class HttpCacheMiddleware:
                     passthrough = True
                     assert start is not None
                     await send(start)
-                    await send({"type": "http.response.body", "body": b"".join(chunks),
-                                "more_body": message.get("more_body", False)})
+                    await send(
+                        {
+                            "type": "http.response.body",
+                            "body": b"".join(chunks),
+                            "more_body": message.get("more_body", False),
+                        }
+                    )
                     return
                 if not message.get("more_body", False):
                     assert start is not None
@@ -93,8 +98,15 @@ class HttpCacheMiddleware:
 
         await self.app(scope, receive, send_wrapper)
 
-    async def _finish(self, start: dict[str, Any], body: bytes, request_headers: dict[str, str], path: str,
-                      credentials: bool, send: Send) -> None:
+    async def _finish(
+        self,
+        start: dict[str, Any],
+        body: bytes,
+        request_headers: dict[str, str],
+        path: str,
+        credentials: bool,
+        send: Send,
+    ) -> None:
         response_headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         names = {k.lower() for k, _ in response_headers}
         own = next((v for k, v in response_headers if k.lower() == b"etag"), None)

@@ -32,9 +32,7 @@ _DOCS_CSP = (
 
 
 class GatewayMiddleware:
-    def __init__(
-        self, app: ASGIApp, metrics: HttpMetrics, *, hsts: bool = False, log_requests: bool = True
-    ) -> None:
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics, *, hsts: bool = False, log_requests: bool = True) -> None:
         self.app = app
         self.metrics = metrics
         self.hsts = hsts

@@ -79,8 +79,7 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     field_errors = [
-        {"field": _field_path(tuple(e.get("loc", ()))), "reason": str(e.get("msg", "invalid"))}
-        for e in exc.errors()
+        {"field": _field_path(tuple(e.get("loc", ()))), "reason": str(e.get("msg", "invalid"))} for e in exc.errors()
     ]
     return problem(
         request,

@@ -14,9 +14,7 @@ from barberpro.entrypoints.http.views import JSON, token_view
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
-def _login(
-    request: Request, body: LoginIn, platform: PlatformDep, caller: CallerDep, kind: str
-) -> IssuedToken:
+def _login(request: Request, body: LoginIn, platform: PlatformDep, caller: CallerDep, kind: str) -> IssuedToken:
     ctx = context(request, platform, caller, Actor(ActorKind.CUSTOMER, None))
     return login(
         platform.uow(caller.tenant.id),
@@ -43,9 +41,7 @@ def delete_token(
     return Response(status_code=204)
 
 
-@router.post(
-    "/session", status_code=201, summary="Log in to the web: sets the session cookie, returns the CSRF token"
-)
+@router.post("/session", status_code=201, summary="Log in to the web: sets the session cookie, returns the CSRF token")
 def create_session(request: Request, body: LoginIn, platform: PlatformDep, caller: CallerDep) -> JSON:
     issued = _login(request, body, platform, caller, "session")
     response = JSON({**token_view(issued.token), "csrf_token": issued.csrf}, status_code=201)

@@ -122,7 +122,5 @@ def reviews(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> JSON:
-    page = list_reviews(
-        platform.uow(caller.tenant.id, write=False), shop_id=shop_id, cursor=cursor, limit=limit
-    )
+    page = list_reviews(platform.uow(caller.tenant.id, write=False), shop_id=shop_id, cursor=cursor, limit=limit)
     return JSON({"items": [review_view(r) for r in page.items], "next_cursor": page.next_cursor})

@@ -238,9 +238,7 @@ def book(
     except DomainError as exc:
         values = step_values(request, platform, tenant, day=None, start=hora, **common)
         message = (
-            "Para reservar, aceptá el aviso de privacidad."
-            if exc.field == "consent"
-            else es_ar.error_message(exc)
+            "Para reservar, aceptá el aviso de privacidad." if exc.field == "consent" else es_ar.error_message(exc)
         )
         return render(request, "book.html", tenant=tenant, status=422, error=message, error_field=exc.field,
                       **values)  # fmt: skip

@@ -63,9 +63,7 @@ def asset_url(name: str) -> str:
     return f"/assets/{name}?v={found[1]}" if found else f"/assets/{name}"
 
 
-def render(
-    request: Request, template: str, *, tenant: Tenant | None, status: int = 200, **values: Any
-) -> HTMLResponse:
+def render(request: Request, template: str, *, tenant: Tenant | None, status: int = 200, **values: Any) -> HTMLResponse:
     theme = tenant.theme if tenant else DEFAULT_THEME
     body = (
         environment()

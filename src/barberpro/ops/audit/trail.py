@@ -28,13 +28,23 @@ from barberpro.ops.audit.heads import HeadStore, PublishedLeaf, SignedTreeHead, 
 
 def _row(r: Any) -> AuditRow:
     return AuditRow(
-        r.seq, r.id, r.tenant_id, r.actor, r.action, r.entity_type, r.entity_id,
-        r.before, r.after, r.request_id, r.occurred_at,
+        r.seq,
+        r.id,
+        r.tenant_id,
+        r.actor,
+        r.action,
+        r.entity_type,
+        r.entity_id,
+        r.before,
+        r.after,
+        r.request_id,
+        r.occurred_at,
     )
 
 
-def read_rows(connection: Connection, *, after_seq: int = 0, up_to_seq: int | None = None,
-              tenant_id: str | None = None) -> Iterator[AuditRow]:
+def read_rows(
+    connection: Connection, *, after_seq: int = 0, up_to_seq: int | None = None, tenant_id: str | None = None
+) -> Iterator[AuditRow]:
     query = select(t.audit_log).where(t.audit_log.c.seq > after_seq)
     if up_to_seq is not None:
         query = query.where(t.audit_log.c.seq <= up_to_seq)
@@ -59,15 +69,18 @@ def _settled_max_seq(database: Database) -> int:
     return int(value)
 
 
-def publish(database: Database, store: HeadStore, key: Ed25519PrivateKey,
-            now: datetime | None = None) -> SignedTreeHead:
+def publish(
+    database: Database, store: HeadStore, key: Ed25519PrivateKey, now: datetime | None = None
+) -> SignedTreeHead:
     """Append the leaves of rows written since the last head, then sign and publish a new head."""
     published = store.leaves()
     last_seq = published[-1].seq if published else 0
     settled = _settled_max_seq(database)
     with database.engine.connect() as connection:
-        fresh = [PublishedLeaf(r.seq, r.id, row_leaf(r))
-                 for r in read_rows(connection, after_seq=last_seq, up_to_seq=settled)]
+        fresh = [
+            PublishedLeaf(r.seq, r.id, row_leaf(r))
+            for r in read_rows(connection, after_seq=last_seq, up_to_seq=settled)
+        ]
     if fresh:
         store.append_leaves(fresh)
     leaves = [p.leaf for p in published] + [p.leaf for p in fresh]
@@ -111,31 +124,49 @@ class VerifyReport:
         }
 
 
-def _first_difference(rows: list[AuditRow], leaves: list[bytes], published: list[PublishedLeaf],
-                      size: int) -> Finding | None:
+def _first_difference(
+    rows: list[AuditRow], leaves: list[bytes], published: list[PublishedLeaf], size: int
+) -> Finding | None:
     """Name the first published entry the database no longer reproduces, and how."""
     by_id = {r.id: i for i, r in enumerate(rows)}
     published_ids = {p.entry_id for p in published[:size]}
     for i in range(size):
         expected = published[i]
         if i >= len(rows):
-            return Finding("truncated", f"entries from seq {expected.seq} on were removed "
-                           f"({size - i} signed entries missing)", expected.seq, expected.entry_id)
+            return Finding(
+                "truncated",
+                f"entries from seq {expected.seq} on were removed ({size - i} signed entries missing)",
+                expected.seq,
+                expected.entry_id,
+            )
         row = rows[i]
         if leaves[i] == expected.leaf and row.seq == expected.seq:
             continue
         if row.id == expected.entry_id and row.seq == expected.seq:
-            return Finding("changed", f"entry seq {row.seq} ({row.action} {row.entity_type} "
-                           f"{row.entity_id}) was changed", row.seq, row.id)
+            return Finding(
+                "changed",
+                f"entry seq {row.seq} ({row.action} {row.entity_type} {row.entity_id}) was changed",
+                row.seq,
+                row.id,
+            )
         if expected.entry_id not in by_id:
-            return Finding("removed", f"entry seq {expected.seq} (id {expected.entry_id}) was removed",
-                           expected.seq, expected.entry_id)
+            return Finding(
+                "removed",
+                f"entry seq {expected.seq} (id {expected.entry_id}) was removed",
+                expected.seq,
+                expected.entry_id,
+            )
         if row.id not in published_ids:
-            return Finding("inserted", f"entry seq {row.seq} (id {row.id}) was inserted into the signed "
-                           "range", row.seq, row.id)
-        return Finding("reordered", f"entry id {expected.entry_id} (signed at position {i}, seq "
-                       f"{expected.seq}) was moved to position {by_id[expected.entry_id]}",
-                       expected.seq, expected.entry_id)
+            return Finding(
+                "inserted", f"entry seq {row.seq} (id {row.id}) was inserted into the signed range", row.seq, row.id
+            )
+        return Finding(
+            "reordered",
+            f"entry id {expected.entry_id} (signed at position {i}, seq "
+            f"{expected.seq}) was moved to position {by_id[expected.entry_id]}",
+            expected.seq,
+            expected.entry_id,
+        )
     return None
 
 
@@ -145,8 +176,12 @@ def verify(database: Database, store: HeadStore, key: Ed25519PublicKey) -> Verif
     heads = store.heads()
     for signed in heads:
         if not signed.verify(key):
-            report.findings.append(Finding("bad-signature", f"tree head of size {signed.head.tree_size} "
-                                           "has no valid signature from the configured key"))
+            report.findings.append(
+                Finding(
+                    "bad-signature",
+                    f"tree head of size {signed.head.tree_size} has no valid signature from the configured key",
+                )
+            )
     heads = [h for h in heads if h.verify(key)]
     report.heads_checked = len(heads)
     with database.engine.connect() as connection:
@@ -173,23 +208,33 @@ def verify(database: Database, store: HeadStore, key: Ed25519PublicKey) -> Verif
     for signed in heads:
         head = signed.head
         if head.tree_size > len(leaves):
-            report.findings.append(Finding("truncated", f"signed head covers {head.tree_size} entries, "
-                                           f"the database has {len(leaves)}"))
+            report.findings.append(
+                Finding("truncated", f"signed head covers {head.tree_size} entries, the database has {len(leaves)}")
+            )
             break
         if merkle.root(leaves[: head.tree_size]).hex() != head.root_hash:
             start = previous.tree_size if previous else 0
-            report.findings.append(Finding(
-                "changed", f"the database no longer reproduces the head of size {head.tree_size}: "
-                f"the first altered entry is among positions {start}..{head.tree_size - 1}",
-                rows[start].seq if start < len(rows) else None))
+            report.findings.append(
+                Finding(
+                    "changed",
+                    f"the database no longer reproduces the head of size {head.tree_size}: "
+                    f"the first altered entry is among positions {start}..{head.tree_size - 1}",
+                    rows[start].seq if start < len(rows) else None,
+                )
+            )
             break
         if previous is not None and previous.tree_size > 0:
             proof = merkle.consistency_proof(previous.tree_size, leaves[: head.tree_size])
-            if not merkle.verify_consistency(previous.tree_size, head.tree_size,
-                                             bytes.fromhex(previous.root_hash),
-                                             bytes.fromhex(head.root_hash), proof):
-                report.findings.append(Finding("inconsistent", f"heads {previous.tree_size} and "
-                                               f"{head.tree_size} are not consistent"))
+            if not merkle.verify_consistency(
+                previous.tree_size,
+                head.tree_size,
+                bytes.fromhex(previous.root_hash),
+                bytes.fromhex(head.root_hash),
+                proof,
+            ):
+                report.findings.append(
+                    Finding("inconsistent", f"heads {previous.tree_size} and {head.tree_size} are not consistent")
+                )
                 break
         previous = head
     return report
@@ -215,8 +260,7 @@ def inclusion(database: Database, store: HeadStore, entry_id: str) -> dict[str, 
         "tree_size": head.tree_size,
         "root_hash": head.root_hash,
         "proof": [p.hex() for p in proof],
-        "valid": merkle.verify_inclusion(index, head.tree_size, leaves[index], proof,
-                                         bytes.fromhex(head.root_hash)),
+        "valid": merkle.verify_inclusion(index, head.tree_size, leaves[index], proof, bytes.fromhex(head.root_hash)),
     }
 
 
@@ -232,8 +276,7 @@ def export(database: Database, tenant_id: str, fmt: str = "json") -> str:
     writer = csv.DictWriter(out, fieldnames=list(AuditRow.__dataclass_fields__))
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v
-                         for k, v in row.items()})
+        writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v for k, v in row.items()})
     return out.getvalue()
 
 
@@ -252,7 +295,8 @@ def redact(database: Database, *, before: datetime | None = None, entity_id: str
             row = _row(r)
             new_before, new_after = redacted(row)
             if (new_before, new_after) != (row.before, row.after):
-                connection.execute(update(t.audit_log).where(t.audit_log.c.seq == row.seq)
-                                   .values(before=new_before, after=new_after))
+                connection.execute(
+                    update(t.audit_log).where(t.audit_log.c.seq == row.seq).values(before=new_before, after=new_after)
+                )
                 changed += 1
     return changed

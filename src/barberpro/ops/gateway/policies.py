@@ -61,7 +61,7 @@ PLANS: dict[str, dict[RouteClass, ClassPolicies]] = {
 
 
 def parse_policy(name: str, spec: str) -> RatePolicy:
-    """"100/60" (100 per 60 s) or "100/60/20" (with a burst of 20)."""
+    """ "100/60" (100 per 60 s) or "100/60/20" (with a burst of 20)."""
     parts = [p.strip() for p in spec.split("/")]
     if len(parts) not in (2, 3):
         raise ValueError(f"rate policy {name!r}: expected LIMIT/SECONDS[/BURST], got {spec!r}")
@@ -85,8 +85,9 @@ class PolicyBook:
         parsed = {name: parse_policy(name, spec) for name, spec in self.overrides.items()}
         self.plans = {
             plan: {
-                cls: ClassPolicies(_override(p.per_ip, parsed), _override(p.per_tenant, parsed),
-                                   _override(p.per_token, parsed))
+                cls: ClassPolicies(
+                    _override(p.per_ip, parsed), _override(p.per_tenant, parsed), _override(p.per_token, parsed)
+                )
                 for cls, p in classes.items()
             }
             for plan, classes in self.plans.items()

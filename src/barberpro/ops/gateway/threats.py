@@ -118,9 +118,7 @@ class BookingAbuseDetector:
     def booking_cancelled(self, now: float, tenant: str, ip: str) -> Detection | None:
         return self._count(self._cancelled, now, tenant, ip)
 
-    def _count(
-        self, table: dict[tuple[str, str], deque[float]], now: float, tenant: str, ip: str
-    ) -> Detection | None:
+    def _count(self, table: dict[tuple[str, str], deque[float]], now: float, tenant: str, ip: str) -> Detection | None:
         if len(table) > 50_000:
             table.clear()  # bounded memory: forgetting old addresses is the safe failure
         times = table.setdefault((tenant, ip), deque())
@@ -138,6 +136,5 @@ class BookingAbuseDetector:
         return Detection(
             "booking_abuse",
             ip,
-            {"tenant": tenant, "reason": reason, "created": created, "cancelled": cancelled,
-             "window_s": self.window},
+            {"tenant": tenant, "reason": reason, "created": created, "cancelled": cancelled, "window_s": self.window},
         )

@@ -87,7 +87,10 @@ def _snapshot_into(blob: bytes, key: bytes, name: str, target: Path) -> dict[str
 
 
 def read_chain(
-    location: BackupLocation, key: bytes, generation: str, until: datetime | None = None,
+    location: BackupLocation,
+    key: bytes,
+    generation: str,
+    until: datetime | None = None,
     snapshot_into: Path | None = None,
 ) -> Iterator[Piece]:
     """Yield the snapshot, then each segment in order, checking seal, checksum and links.

@@ -57,23 +57,30 @@ def shipper_from(settings: BackupSettings, database: Path) -> WalShipper:
     if not settings.to or not settings.key:
         raise ValueError("set BARBERPRO_BACKUP_TO and BARBERPRO_BACKUP_KEY")
     return WalShipper(
-        database, open_location(settings.to), load_key(settings.key), interval=settings.interval,
-        checkpoint_bytes=settings.checkpoint_mb * 1024 * 1024, snapshot_every=settings.snapshot_hours * 3600,
+        database,
+        open_location(settings.to),
+        load_key(settings.key),
+        interval=settings.interval,
+        checkpoint_bytes=settings.checkpoint_mb * 1024 * 1024,
+        snapshot_every=settings.snapshot_hours * 3600,
     )
 
 
-_UNAVAILABLE = json.dumps({
-    "type": "https://barberpro.app/problems/backup-unavailable",
-    "title": "Backup location unavailable",
-    "status": 503,
-    "detail": "the change may have been saved but could not be made durable in the backup location; "
-              "retry with the same Idempotency-Key",
-}).encode()
+_UNAVAILABLE = json.dumps(
+    {
+        "type": "https://barberpro.app/problems/backup-unavailable",
+        "title": "Backup location unavailable",
+        "status": 503,
+        "detail": "the change may have been saved but could not be made durable in the backup location; "
+        "retry with the same Idempotency-Key",
+    }
+).encode()
 
 
 class ContinuousBackupMiddleware:
-    def __init__(self, app: ASGIApp, *, factory: Callable[[], WalShipper], mode: str,
-                 ack_timeout: float = 10.0) -> None:
+    def __init__(
+        self, app: ASGIApp, *, factory: Callable[[], WalShipper], mode: str, ack_timeout: float = 10.0
+    ) -> None:
         self.app = app
         self.factory = factory
         self.synchronous = mode == "sync"
@@ -98,9 +105,16 @@ class ContinuousBackupMiddleware:
                 except NotDurable as error:
                     log.error("write not acknowledged: %s", error)
                     refused = True
-                    await send({"type": "http.response.start", "status": 503, "headers": [
-                        (b"content-type", b"application/problem+json"),
-                        (b"content-length", str(len(_UNAVAILABLE)).encode())]})
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 503,
+                            "headers": [
+                                (b"content-type", b"application/problem+json"),
+                                (b"content-length", str(len(_UNAVAILABLE)).encode()),
+                            ],
+                        }
+                    )
                     await send({"type": "http.response.body", "body": _UNAVAILABLE})
                     return
             if not refused:
@@ -135,8 +149,13 @@ def install_continuous_backup(app: Any, database_url: str) -> bool:
         return False
     database = sqlite_path(database_url)
     if database is None:
-        raise ValueError("continuous backup from the server is for SQLite; PostgreSQL archives its WAL "
-                         "(see deploy/postgres/)")
-    app.add_middleware(ContinuousBackupMiddleware, factory=lambda: shipper_from(settings, database),
-                       mode=settings.mode, ack_timeout=settings.ack_timeout)
+        raise ValueError(
+            "continuous backup from the server is for SQLite; PostgreSQL archives its WAL (see deploy/postgres/)"
+        )
+    app.add_middleware(
+        ContinuousBackupMiddleware,
+        factory=lambda: shipper_from(settings, database),
+        mode=settings.mode,
+        ack_timeout=settings.ack_timeout,
+    )
     return True

@@ -93,11 +93,14 @@ def add_bulk_bookings(database: Path, count: int, placement: str = "future") -> 
     try:
         barbers = connection.execute(
             "SELECT b.id, b.shop_id, b.tenant_id, (SELECT id FROM services s WHERE s.shop_id = b.shop_id "
-            "LIMIT 1) FROM barbers b ORDER BY b.id").fetchall()
-        connection.execute("CREATE TEMP TABLE drill_barbers (n INTEGER PRIMARY KEY, id, shop_id, tenant_id, "
-                           "service_id)")
-        connection.executemany("INSERT INTO drill_barbers VALUES (?, ?, ?, ?, ?)",
-                               [(n, *row) for n, row in enumerate(barbers)])
+            "LIMIT 1) FROM barbers b ORDER BY b.id"
+        ).fetchall()
+        connection.execute(
+            "CREATE TEMP TABLE drill_barbers (n INTEGER PRIMARY KEY, id, shop_id, tenant_id, service_id)"
+        )
+        connection.executemany(
+            "INSERT INTO drill_barbers VALUES (?, ?, ?, ?, ?)", [(n, *row) for n, row in enumerate(barbers)]
+        )
         connection.execute("BEGIN")
         connection.execute(
             """
@@ -113,8 +116,12 @@ def add_bulk_bookings(database: Path, count: int, placement: str = "future") -> 
                    :status, 'appointment', 12000, '', strftime('%Y-%m-%d %H:%M:%f000', 'now'), 1
             FROM n JOIN drill_barbers b ON b.n = n.i % :nb
             """,
-            {"count": count, "nb": len(barbers), "origin": BULK_FROM[placement],
-             "status": "completed" if placement == "past" else "confirmed"},
+            {
+                "count": count,
+                "nb": len(barbers),
+                "origin": BULK_FROM[placement],
+                "status": "completed" if placement == "past" else "confirmed",
+            },
         )
         connection.execute("COMMIT")
     finally:
@@ -164,9 +171,13 @@ def _compare(restored: Path, acks: list[dict[str, Any]]) -> tuple[list[dict[str,
     """Lost acknowledged bookings, mismatched ones, and drill bookings restored without an ack."""
     connection = sqlite3.connect(restored)
     try:
-        rows = {r[0]: r for r in connection.execute(
-            "SELECT b.id, b.barber_id, b.shop_id, b.status FROM bookings b JOIN customers c "
-            "ON c.id = b.customer_id WHERE c.name = 'Cliente Simulacro'")}
+        rows = {
+            r[0]: r
+            for r in connection.execute(
+                "SELECT b.id, b.barber_id, b.shop_id, b.status FROM bookings b JOIN customers c "
+                "ON c.id = b.customer_id WHERE c.name = 'Cliente Simulacro'"
+            )
+        }
     finally:
         connection.close()
     lost, mismatched = [], 0
@@ -179,8 +190,17 @@ def _compare(restored: Path, acks: list[dict[str, Any]]) -> tuple[list[dict[str,
     return lost, mismatched, len(set(rows) - {a["id"] for a in acks})
 
 
-def run_once(base_db: Path, workdir: Path, env: dict[str, str], *, mode: str, load_seconds: float,
-             clients: int, slots: list[Slot], run_number: int) -> DrillRun:
+def run_once(
+    base_db: Path,
+    workdir: Path,
+    env: dict[str, str],
+    *,
+    mode: str,
+    load_seconds: float,
+    clients: int,
+    slots: list[Slot],
+    run_number: int,
+) -> DrillRun:
     run_dir = workdir / f"run-{run_number:03d}"
     shutil.rmtree(run_dir, ignore_errors=True)
     primary, backup, restored_dir = run_dir / "primary", run_dir / "backup", run_dir / "restored"
@@ -189,9 +209,15 @@ def run_once(base_db: Path, workdir: Path, env: dict[str, str], *, mode: str, lo
     shutil.copyfile(base_db, primary / "barberpro.db")
     key = new_key()
     common = {**env, "BARBERPRO_BACKUP_KEY": key, "BARBERPRO_BACKUP_MODE": mode}
-    server = ServerProcess({**common, "BARBERPRO_DATABASE_URL": f"sqlite:///{primary / 'barberpro.db'}",
-                            "BARBERPRO_VAR_DIR": str(primary), "BARBERPRO_BACKUP_TO": str(backup)},
-                           run_dir / "primary.log")
+    server = ServerProcess(
+        {
+            **common,
+            "BARBERPRO_DATABASE_URL": f"sqlite:///{primary / 'barberpro.db'}",
+            "BARBERPRO_VAR_DIR": str(primary),
+            "BARBERPRO_BACKUP_TO": str(backup),
+        },
+        run_dir / "primary.log",
+    )
     server.start()
     server.wait_ready()
     acks = AckLog(run_dir / "acks.jsonl")  # outside primary/: survives the blast
@@ -208,9 +234,15 @@ def run_once(base_db: Path, workdir: Path, env: dict[str, str], *, mode: str, lo
     detected = probe.detected_at or time.monotonic()
     report = restore(DirectoryLocation(backup), load_key(key), restored_dir / "barberpro.db")
     restored_at = time.monotonic()
-    again = ServerProcess({**common, "BARBERPRO_DATABASE_URL": f"sqlite:///{restored_dir / 'barberpro.db'}",
-                           "BARBERPRO_VAR_DIR": str(restored_dir),
-                           "BARBERPRO_BACKUP_TO": str(backup)}, run_dir / "restored.log")
+    again = ServerProcess(
+        {
+            **common,
+            "BARBERPRO_DATABASE_URL": f"sqlite:///{restored_dir / 'barberpro.db'}",
+            "BARBERPRO_VAR_DIR": str(restored_dir),
+            "BARBERPRO_BACKUP_TO": str(backup),
+        },
+        run_dir / "restored.log",
+    )
     again.start()
     ready = again.wait_ready()
     serving = first_booking(again.base, spare)
@@ -219,23 +251,47 @@ def run_once(base_db: Path, workdir: Path, env: dict[str, str], *, mode: str, lo
     lost, mismatched, unacked = _compare(restored_dir / "barberpro.db", acks.entries)
     oldest_lost = min((a["acked_at"] for a in lost), default=killed)
     return DrillRun(
-        mode=mode, acknowledged=len(acks.entries), lost=len(lost),
-        loss_window_s=round(max(0.0, killed - oldest_lost), 3), restored_unacknowledged=unacked,
-        mismatched=mismatched, detection_s=round(detected - killed, 3),
-        restore_s=round(restored_at - detected, 3), start_s=round(serving - restored_at, 3),
+        mode=mode,
+        acknowledged=len(acks.entries),
+        lost=len(lost),
+        loss_window_s=round(max(0.0, killed - oldest_lost), 3),
+        restored_unacknowledged=unacked,
+        mismatched=mismatched,
+        detection_s=round(detected - killed, 3),
+        restore_s=round(restored_at - detected, 3),
+        start_s=round(serving - restored_at, 3),
         first_booking_s=round(serving - ready, 3),
-        rto_s=round(serving - killed, 3), segments_applied=report.segments, load_seconds=load_seconds,
-        refused=load.refused, slots_left=load.remaining(),
+        rto_s=round(serving - killed, 3),
+        segments_applied=report.segments,
+        load_seconds=load_seconds,
+        refused=load.refused,
+        slots_left=load.remaining(),
     )
 
 
-def drill(workdir: Path, *, runs: int = 1, mode: str = "async", bookings: int = 0, load_seconds: float = 5.0,
-          clients: int = 4, keep: bool = False, progress: Any = None, placement: str = "future") -> DrillSummary:
+def drill(
+    workdir: Path,
+    *,
+    runs: int = 1,
+    mode: str = "async",
+    bookings: int = 0,
+    load_seconds: float = 5.0,
+    clients: int = 4,
+    keep: bool = False,
+    progress: Any = None,
+    placement: str = "future",
+) -> DrillSummary:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BARBERPRO_")}
-    env.update({"BARBERPRO_SECRET_KEY": "drill-secret-key-with-at-least-32-characters",
-                "BARBERPRO_LOG_LEVEL": "WARNING", "BARBERPRO_RATE_LIMIT_ENABLED": "false",
-                "BARBERPRO_DEFAULT_TENANT": "demo", "BARBERPRO_TRUSTED_PROXY_HOPS": "1",
-                "BARBERPRO_LOAD_SHEDDING_ENABLED": "false"})
+    env.update(
+        {
+            "BARBERPRO_SECRET_KEY": "drill-secret-key-with-at-least-32-characters",
+            "BARBERPRO_LOG_LEVEL": "WARNING",
+            "BARBERPRO_RATE_LIMIT_ENABLED": "false",
+            "BARBERPRO_DEFAULT_TENANT": "demo",
+            "BARBERPRO_TRUSTED_PROXY_HOPS": "1",
+            "BARBERPRO_LOAD_SHEDDING_ENABLED": "false",
+        }
+    )
     base = prepare(workdir, bookings, env, placement)
     summary = DrillSummary()
     slots: list[Slot] = []
@@ -244,14 +300,30 @@ def drill(workdir: Path, *, runs: int = 1, mode: str = "async", bookings: int = 
             probe_dir = workdir / "slots"
             probe_dir.mkdir(exist_ok=True)
             shutil.copyfile(base, probe_dir / "barberpro.db")
-            server = ServerProcess({**env, "BARBERPRO_DATABASE_URL": f"sqlite:///{probe_dir / 'barberpro.db'}",
-                                    "BARBERPRO_VAR_DIR": str(probe_dir)}, workdir / "slots.log")
+            server = ServerProcess(
+                {
+                    **env,
+                    "BARBERPRO_DATABASE_URL": f"sqlite:///{probe_dir / 'barberpro.db'}",
+                    "BARBERPRO_VAR_DIR": str(probe_dir),
+                },
+                workdir / "slots.log",
+            )
             server.start()
             server.wait_ready()
             slots = collect_slots(server.base, wanted=4000)
             server.stop()
-        summary.runs.append(run_once(base, workdir, env, mode=mode, load_seconds=load_seconds,
-                                     clients=clients, slots=slots, run_number=number))
+        summary.runs.append(
+            run_once(
+                base,
+                workdir,
+                env,
+                mode=mode,
+                load_seconds=load_seconds,
+                clients=clients,
+                slots=slots,
+                run_number=number,
+            )
+        )
         if not keep:
             shutil.rmtree(workdir / f"run-{number:03d}", ignore_errors=True)
         if progress is not None:

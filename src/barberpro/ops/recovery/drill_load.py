@@ -47,8 +47,9 @@ class ServerProcess:
 
     def start(self) -> None:
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen([*CLI, "backup", "serve", "--port", str(self.port)],
-                                            env=self.env, stdout=out, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [*CLI, "backup", "serve", "--port", str(self.port)], env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
 
     def wait_ready(self, timeout: float = 300.0) -> float:
         deadline = time.monotonic() + timeout
@@ -101,8 +102,9 @@ def collect_slots(base: str, wanted: int) -> list[Slot]:
                 services = client.get(f"/api/v1/shops/{shop['id']}/services").json()
                 services = services.get("items", services) if isinstance(services, dict) else services
                 service = services[0]
-                found = client.get(f"/api/v1/shops/{shop['id']}/availability",
-                                   params={"service_id": service["id"], "date": day}).json()["slots"]
+                found = client.get(
+                    f"/api/v1/shops/{shop['id']}/availability", params={"service_id": service["id"], "date": day}
+                ).json()["slots"]
                 busy_until: dict[str, datetime] = {}
                 for s in found:
                     start, end = datetime.fromisoformat(s["start"]), datetime.fromisoformat(s["end"])
@@ -163,21 +165,35 @@ class BookingLoad:
                 if slot is None:
                     return
                 phone = f"+54 9 11 {4000 + number}-{self._next % 10000:04d}"
-                body = {"shop_id": slot.shop_id, "service_id": slot.service_id, "barber_id": slot.barber_id,
-                        "start": slot.start, "customer": {"name": "Cliente Simulacro", "phone": phone,
-                                                          "email": "drill@example.com"}}
+                body = {
+                    "shop_id": slot.shop_id,
+                    "service_id": slot.service_id,
+                    "barber_id": slot.barber_id,
+                    "start": slot.start,
+                    "customer": {"name": "Cliente Simulacro", "phone": phone, "email": "drill@example.com"},
+                }
                 try:
-                    response = client.post("/api/v1/bookings", json=body, headers={
-                        "Idempotency-Key": str(uuid.uuid4()), "X-Forwarded-For": customer_address()})
+                    response = client.post(
+                        "/api/v1/bookings",
+                        json=body,
+                        headers={"Idempotency-Key": str(uuid.uuid4()), "X-Forwarded-For": customer_address()},
+                    )
                 except httpx.HTTPError:
                     self.errors += 1
                     time.sleep(0.05)
                     continue
                 if response.status_code == 201:
                     booking = response.json()
-                    self.acks.add({"id": booking["id"], "acked_at": time.monotonic(),
-                                   "barber_id": slot.barber_id, "shop_id": slot.shop_id,
-                                   "start": booking["start"], "status": booking["status"]})
+                    self.acks.add(
+                        {
+                            "id": booking["id"],
+                            "acked_at": time.monotonic(),
+                            "barber_id": slot.barber_id,
+                            "shop_id": slot.shop_id,
+                            "start": booking["start"],
+                            "status": booking["status"],
+                        }
+                    )
                 else:
                     self.refused += 1
 
@@ -209,15 +225,23 @@ def customer_address() -> str:
 def first_booking(base: str, slot: Slot, timeout: float = 120.0) -> float:
     """Try until the restored server acknowledges one booking; returns that moment."""
     deadline = time.monotonic() + timeout
-    body = {"shop_id": slot.shop_id, "service_id": slot.service_id, "barber_id": slot.barber_id,
-            "start": slot.start, "customer": {"name": "Primera Tras Restaurar", "phone": "+54 9 11 5999-0001",
-                                              "email": "drill@example.com"}}
+    body = {
+        "shop_id": slot.shop_id,
+        "service_id": slot.service_id,
+        "barber_id": slot.barber_id,
+        "start": slot.start,
+        "customer": {"name": "Primera Tras Restaurar", "phone": "+54 9 11 5999-0001", "email": "drill@example.com"},
+    }
     key = str(uuid.uuid4())
     last = "no answer"
     while time.monotonic() < deadline:
         try:
-            response = httpx.post(f"{base}/api/v1/bookings", json=body, timeout=2.0,
-                                  headers={"Idempotency-Key": key, "X-Forwarded-For": customer_address()})
+            response = httpx.post(
+                f"{base}/api/v1/bookings",
+                json=body,
+                timeout=2.0,
+                headers={"Idempotency-Key": key, "X-Forwarded-For": customer_address()},
+            )
             if response.status_code == 201:
                 return time.monotonic()
             last = f"{response.status_code} {response.text[:300]}"

@@ -92,8 +92,7 @@ def archive_command_for_spool(spool: Path) -> str:
     rename is reported); `ship_spool` then seals it into the location and removes it. The
     server never waits for the remote location, and the spool is the bounded buffer.
     """
-    return (f"test ! -f {spool}/%f && cp %p {spool}/%f.part && sync {spool}/%f.part "
-            f"&& mv {spool}/%f.part {spool}/%f")
+    return f"test ! -f {spool}/%f && cp %p {spool}/%f.part && sync {spool}/%f.part && mv {spool}/%f.part {spool}/%f"
 
 
 def ship_spool(location: BackupLocation, key: bytes, spool: Path) -> list[str]:

@@ -80,8 +80,9 @@ def restore(
             write_resume_marker(target, chosen, int(str(tail["index"])) + 1, str(tail["sha256"]))
     finally:
         partial.unlink(missing_ok=True)
-    return RestoreReport(str(target), chosen, segments, transactions, last_shipped, integrity,
-                         round(time.monotonic() - started, 3))
+    return RestoreReport(
+        str(target), chosen, segments, transactions, last_shipped, integrity, round(time.monotonic() - started, 3)
+    )
 
 
 def resume_marker_path(database: Path) -> Path:
@@ -101,8 +102,12 @@ def write_resume_marker(database: Path, generation: str, next_index: int, previo
     Only a restore to the end of the latest chain writes it: after a point-in-time restore
     the chain has later segments of another timeline, so a new generation must start.
     """
-    marker = {"generation": generation, "next_index": next_index, "previous_sha256": previous_sha256,
-              **file_fingerprint(database)}
+    marker = {
+        "generation": generation,
+        "next_index": next_index,
+        "previous_sha256": previous_sha256,
+        **file_fingerprint(database),
+    }
     resume_marker_path(database).write_text(json.dumps(marker))
 
 
