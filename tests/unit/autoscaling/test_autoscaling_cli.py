@@ -60,3 +60,11 @@ def test_unknown_policy_is_refused(tmp_path: Path) -> None:
     write_trace(trace, days=2)
     result = CliRunner().invoke(app, ["autoscale", "simulate", "--trace", str(trace), "--policy", "magic"])
     assert result.exit_code != 0
+
+
+def test_help_names_the_config_table() -> None:
+    # Rich would read "[autoscaling]" as markup and drop it from the help.
+    for command in ("simulate", "pareto"):
+        result = CliRunner().invoke(app, ["autoscale", command, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0
+        assert "[autoscaling] table" in result.output

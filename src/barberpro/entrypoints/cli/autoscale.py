@@ -85,7 +85,7 @@ def simulate(
     trace: Annotated[Path, typer.Option(help="CSV: timestamp and one numeric column (requests per step).")],
     policy: Annotated[str, typer.Option(help=f"One of: {', '.join(POLICIES)}.")] = "default",
     out: Annotated[Path, typer.Option(help="Per-step rows are written here (CSV).")] = Path("simulation.csv"),
-    config: Annotated[Path | None, typer.Option(help="TOML with an [autoscaling] table.")] = None,
+    config: Annotated[Path | None, typer.Option(help="TOML with an \\[autoscaling] table.")] = None,
     test_days: Annotated[
         float, typer.Option(help="Simulate only the last N days; earlier steps are history. 0 = all.")
     ] = 0.0,
@@ -185,7 +185,7 @@ def draw_pareto(
 def pareto(
     trace: Annotated[Path, typer.Option(help="CSV: timestamp and one numeric column.")],
     out: Annotated[Path, typer.Option(help="Chart file, .png or .svg.")] = Path("pareto.png"),
-    config: Annotated[Path | None, typer.Option(help="TOML with an [autoscaling] table.")] = None,
+    config: Annotated[Path | None, typer.Option(help="TOML with an \\[autoscaling] table.")] = None,
     test_days: Annotated[float, typer.Option(help="Simulate the last N days (0 = all).")] = 7.0,
     policies: Annotated[str, typer.Option(help="Comma-separated.")] = "static,hpa,predictive,hybrid,clairvoyant",
 ) -> None:
