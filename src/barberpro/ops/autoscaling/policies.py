@@ -232,6 +232,7 @@ class PredictivePolicy:
         headroom_scale: float = 1.0,
         record_days: float = 0.0,
         idle_minutes: float = 0.0,
+        tail_support: float = 10.0,
     ) -> None:
         self.name = "predictive"
         self.ctx = ctx
@@ -252,6 +253,7 @@ class PredictivePolicy:
         # restart: forecasts made then, and for as long again after demand returns, are not scored.
         self.idle_steps = ctx.window_steps(idle_minutes) if idle_minutes > 0 else 0
         self._zero_run = 0
+        self.tail_support = tail_support
         self._since_idle = math.inf
         self.fallback_headroom = fallback_headroom
         self.headroom_scale = headroom_scale
@@ -317,7 +319,7 @@ class PredictivePolicy:
     def quantile_score(self) -> float:
         if self._dirty and self.calibrated():
             scores = np.fromiter(self._scores, float)
-            self._q = max(0.0, tail_quantile(scores, self.tail_p))
+            self._q = max(0.0, tail_quantile(scores, self.tail_p, self.tail_support))
             self._dirty = False
         return self._q
 
