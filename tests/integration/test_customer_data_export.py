@@ -159,22 +159,29 @@ def test_staff_page_links_matched_access_requests_to_the_download(
                                ("access", "+54 9 11 4999-9999", "nadie@example.com")):  # fmt: skip
         filed = client.post("/privacidad", data={"tipo": kind, "telefono": phone, "email": email, "mensaje": ""})
         assert filed.status_code == 200
-    log_in(client, alpha.owner_email)
+    csrf = log_in(client, alpha.owner_email)
     page = client.get("/staff/pedidos-de-datos")
-    link = f'href="/staff/pedidos-de-datos/clientes/{h["ana"]}/datos"'
-    # Only the access request that matched a customer gets the link (not the deletion, not the stranger).
-    assert page.text.count("Descargar datos del cliente</a>") == 1 and link in page.text
-    download = client.get(f"/staff/pedidos-de-datos/clientes/{h['ana']}/datos")
+    form = f'action="/staff/pedidos-de-datos/clientes/{h["ana"]}/datos"'
+    # Only the access request that matched a customer gets the button (not the deletion, not the stranger).
+    assert page.text.count("Descargar datos del cliente</button>") == 1 and form in page.text
+    url = f"/staff/pedidos-de-datos/clientes/{h['ana']}/datos"
+    # Producing the file is audited, so it takes the session's CSRF token, like every staff write.
+    assert client.get(url).status_code == 405
+    assert client.post(url, data={"csrf": "forged"}).status_code == 403
+    assert _exports(platform, alpha) == []
+    download = client.post(url, data={"csrf": csrf})
     assert download.status_code == 200 and download.headers["content-disposition"].startswith("attachment;")
     assert {v["id"] for v in download.json()["turnos"]} == {h["done"], h["cancelled"]}
     assert _exports(platform, alpha) == [h["ana"]]
-    assert client.get(f"/staff/pedidos-de-datos/clientes/{h['beta_ana']}/datos").status_code == 404
+    assert (
+        client.post(f"/staff/pedidos-de-datos/clientes/{h['beta_ana']}/datos", data={"csrf": csrf}).status_code == 404
+    )
     create_staff_user(platform.uow(alpha.tenant_id), _owner(platform, alpha), platform.hasher,
                       email="barbero@example.com", name="Barbero", password=PASSWORD, role=Role.BARBER,
                       barber_id=alpha.barber_ids[0])  # fmt: skip
     with TestClient(client.app, base_url="http://alpha.example.com") as other:
-        log_in(other, "barbero@example.com")
-        refused = other.get(f"/staff/pedidos-de-datos/clientes/{h['ana']}/datos")
+        barber_csrf = log_in(other, "barbero@example.com")
+        refused = other.post(url, data={"csrf": barber_csrf})
         assert refused.status_code == 403 and "Ana" not in refused.text
     assert _exports(platform, alpha) == [h["ana"]]
 

@@ -57,6 +57,11 @@ def mark_answered(
     return redirect("/staff/pedidos-de-datos?aviso=respondida")
 
 
-@router.get("/clientes/{customer_id}/datos")
-def download_customer_data(customer_id: str, platform: PlatformDep, session: StaffSessionDep) -> Response:
+# A POST with the session's CSRF token: producing the file writes an audit entry, so a link on
+# another site must not be able to make a logged-in owner's browser do it.
+@router.post("/clientes/{customer_id}/datos")
+def download_customer_data(
+    customer_id: str, platform: PlatformDep, session: StaffSessionDep, csrf: Annotated[str, Form(max_length=200)]
+) -> Response:
+    require_csrf(session, csrf)
     return customer_data_download(platform, session.ctx, customer_id)
