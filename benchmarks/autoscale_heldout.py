@@ -47,13 +47,12 @@ def settings_on_earlier_weeks(files: list[Path], settings: list[str], spans: lis
     """The hybrid with one setting changed, on the K-th week before each series' test week."""
     from dataclasses import replace
 
-    from autoscale_validation import parse
-    from barberpro.ops.autoscaling import HpaPolicy, HybridPolicy, PredictivePolicy, ScalingConfig, simulate
-    from barberpro.ops.autoscaling.factory import HYBRID_HPA_TARGET
+    from autoscale_validation import run_setting
+    from barberpro.ops.autoscaling import ScalingConfig
     from barberpro.ops.autoscaling.traces import load_trace
-    from barberpro.ops.forecasting import default_forecaster
 
     rows: dict[str, dict[str, list[float]]] = {setting: {} for setting in settings}
+    allowed: dict[str, float] = {}  # steps over capacity within 0.1 % of each week
     for path in files:
         whole = load_trace(path)
         span = whole.steps_for_days(days)
@@ -63,25 +62,19 @@ def settings_on_earlier_weeks(files: list[Path], settings: list[str], spans: lis
             start = end - span
             if start < 2 * span:  # too little history before this week
                 continue
+            label = f"{trace.name}@span-{k}"
+            allowed[label] = 0.001 * span
             per_step = float(trace.values[:start].mean()) / 5.0
             ctx = ScalingConfig(capacity_per_replica_rpm=per_step / trace.step_minutes).context(trace.step_minutes)
             for setting in settings:
-                forecaster, overrides = parse(setting)
-                if forecaster != "shipped":
-                    raise SystemExit("only policy settings here (no forecaster=...)")
-                hpa_target = overrides.pop("hpa_target", HYBRID_HPA_TARGET)
-                predictive = PredictivePolicy(ctx, default_forecaster(trace.step_minutes), **overrides)  # type: ignore[arg-type]
-                policy = HybridPolicy(predictive, HpaPolicy(ctx, hpa_target))
-                policy.warm_up(trace.values[:start])
-                s = simulate(trace.values, policy, ctx, start=start).summary  # type: ignore[arg-type]
-                rows[setting][f"{trace.name}@span-{k}"] = [round(s.replica_hours, 1), s.steps_over_capacity]
-                print(setting, trace.name, k, rows[setting][f"{trace.name}@span-{k}"], file=sys.stderr, flush=True)
-    limit = {label: 0.001 * span for label in next(iter(rows.values()))}
+                s = run_setting(trace.values, start, ctx, trace.step_minutes, setting)
+                rows[setting][label] = [round(s.replica_hours, 1), s.steps_over_capacity]  # type: ignore[attr-defined]
+                print(setting, label, rows[setting][label], file=sys.stderr, flush=True)
     totals = {
         setting: {
             "replica_hours": round(sum(r[0] for r in per.values()), 1),
             "steps_over_capacity": sum(int(r[1]) for r in per.values()),
-            "weeks_over_0.1pct": sum(r[1] > limit[label] for label, r in per.items()),
+            "weeks_over_0.1pct": sum(r[1] > allowed[label] for label, r in per.items()),
             "weeks": len(per),
         }
         for setting, per in rows.items()

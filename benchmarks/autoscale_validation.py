@@ -54,34 +54,49 @@ def parse(setting: str) -> tuple[str, dict[str, float]]:
     return forecaster, {k.strip(): float(v) for k, v in pairs if k.strip() != "forecaster"}
 
 
-def main() -> None:
-    import numpy as np
-
-    from barberpro.ops.autoscaling import HpaPolicy, HybridPolicy, PredictivePolicy, ScalingConfig, simulate
-    from barberpro.ops.autoscaling.bounds import oracle_policy
-    from barberpro.ops.autoscaling.factory import HYBRID_HPA_TARGET, make_policy
-    from barberpro.ops.autoscaling.traces import load_trace
+def forecaster_for(name: str, step: float) -> object:
+    """The predictive half's forecaster by name (ADR 0202): shipped = default_forecaster."""
     from barberpro.ops.forecasting import DailyProfileForecaster, default_forecaster
     from barberpro.ops.forecasting.select import BacktestWeightedForecaster
 
-    def profile_1h(step: float) -> DailyProfileForecaster:
+    if name == "shipped":
+        return default_forecaster(step)
+    if name == "profile_1h":
         return DailyProfileForecaster(step, level_minutes=60.0)
-
-    def weighted_1h(step: float) -> BacktestWeightedForecaster:
+    if name == "weighted":
+        return BacktestWeightedForecaster(step)
+    if name == "weighted_1h":
         candidates = {
             "profile": DailyProfileForecaster(step, level_minutes=60.0),
             "profile_weekly": DailyProfileForecaster(step, level_minutes=60.0, weekly_weight=1.0),
             "profile_additive": DailyProfileForecaster(step, level_minutes=60.0, additive=True),
         }
         return BacktestWeightedForecaster(step, dict(candidates))
+    raise SystemExit(f"unknown forecaster {name!r}")
 
-    # The forecaster of the predictive half (ADR 0202): shipped = default_forecaster.
-    forecasters = {
-        "shipped": default_forecaster,
-        "profile_1h": profile_1h,
-        "weighted": BacktestWeightedForecaster,
-        "weighted_1h": weighted_1h,
-    }
+
+def run_setting(values: object, start: int, ctx: object, step: float, setting: str) -> object:
+    """The hybrid with one setting changed (see `parse`), warmed up on the history, over the span."""
+    from barberpro.ops.autoscaling import HpaPolicy, HybridPolicy, PredictivePolicy, simulate
+    from barberpro.ops.autoscaling.factory import HYBRID_HPA_TARGET
+
+    forecaster, overrides = parse(setting)
+    hpa_target = overrides.pop("hpa_target", HYBRID_HPA_TARGET)
+    if "calibration_scores" in overrides:
+        overrides["calibration_scores"] = int(overrides["calibration_scores"])
+    predictive = PredictivePolicy(ctx, forecaster_for(forecaster, step), **overrides)  # type: ignore[arg-type]
+    policy = HybridPolicy(predictive, HpaPolicy(ctx, hpa_target))  # type: ignore[arg-type]
+    policy.warm_up(values[:start])  # type: ignore[index]
+    return simulate(values, policy, ctx, start=start).summary  # type: ignore[arg-type]
+
+
+def main() -> None:
+    import numpy as np
+
+    from barberpro.ops.autoscaling import ScalingConfig, simulate
+    from barberpro.ops.autoscaling.bounds import oracle_policy
+    from barberpro.ops.autoscaling.factory import make_policy
+    from barberpro.ops.autoscaling.traces import load_trace
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", default=str(ROOT / "../shared/data/traffic"))
@@ -121,18 +136,9 @@ def main() -> None:
             "oracle": brief(simulate(values, oracle_policy(values[start:], ctx, start), ctx, start=start).summary),  # type: ignore[arg-type]
         }
         for setting in args.settings.split(";"):
-            step = trace.step_minutes  # type: ignore[attr-defined]
-            forecaster, overrides = parse(setting)
-            model = forecasters[forecaster](step)
-            hpa_target = overrides.pop("hpa_target", HYBRID_HPA_TARGET)
-            if "calibration_scores" in overrides:
-                overrides["calibration_scores"] = int(overrides["calibration_scores"])
-            predictive = PredictivePolicy(ctx, model, **overrides)  # type: ignore[arg-type]
-            policy = HybridPolicy(predictive, HpaPolicy(ctx, hpa_target))  # type: ignore[arg-type]
-            policy.warm_up(values[:start])
-            result = simulate(values, policy, ctx, start=start)  # type: ignore[arg-type]
-            report.setdefault(setting, {})[label] = brief(result.summary)  # type: ignore[index]
-            print(f"{setting} {label} {brief(result.summary)}", file=sys.stderr, flush=True)
+            summary = run_setting(values, start, ctx, trace.step_minutes, setting)  # type: ignore[attr-defined]
+            report.setdefault(setting, {})[label] = brief(summary)  # type: ignore[index]
+            print(f"{setting} {label} {brief(summary)}", file=sys.stderr, flush=True)
     report["yardsticks"] = yardsticks
     print(json.dumps(report, indent=1))
 

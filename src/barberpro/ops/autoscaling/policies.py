@@ -253,8 +253,8 @@ class PredictivePolicy:
         # restart: forecasts made then, and for as long again after demand returns, are not scored.
         self.idle_steps = ctx.window_steps(idle_minutes) if idle_minutes > 0 else 0
         self._zero_run = 0
-        self.tail_support = tail_support
         self._since_idle = math.inf
+        self.tail_support = tail_support
         self.fallback_headroom = fallback_headroom
         self.headroom_scale = headroom_scale
         self._recent_decisions: deque[int] = deque(maxlen=ctx.window_steps(scale_down_minutes))
