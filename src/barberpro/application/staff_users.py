@@ -20,7 +20,7 @@ OWNERS = frozenset({Role.OWNER})
 # owners demoting or deactivating each other at once must not both see the other still active.
 # Logging in takes it too: it rewrites the user's row, and must not write back a user as active
 # after a deactivation committed between its read and its write.
-STAFF_LOCK = ("staff_users", "owners")
+STAFF_LOCK = ("staff_users", "rows")
 
 
 def _user(uow: UnitOfWork, user_id: str) -> StaffUser:
