@@ -45,8 +45,8 @@ SETTINGS = (
 
 
 def parse(setting: str) -> tuple[str, dict[str, float]]:
-    """`key=value,...`: policy settings, `forecaster=NAME` (shipped, profile_1h, weighted, weighted_1h)
-    and `hpa_target=X` (the hybrid's HPA half)."""
+    """`key=value,...`: policy settings, `forecaster=NAME` (shipped, profile, profile_1h, weighted,
+    weighted_1h, stacked) and `hpa_target=X` (the hybrid's HPA half)."""
     if setting == "shipped":
         return "shipped", {}
     pairs = [tuple(item.split("=")) for item in setting.split(",")]
@@ -65,6 +65,12 @@ def forecaster_for(name: str, step: float) -> object:
         return DailyProfileForecaster(step, level_minutes=60.0)
     if name == "weighted":
         return BacktestWeightedForecaster(step)
+    if name == "stacked":
+        from barberpro.ops.forecasting.stacked import StackedProfileForecaster
+
+        return StackedProfileForecaster(step)
+    if name == "profile":
+        return DailyProfileForecaster(step)
     if name == "weighted_1h":
         candidates = {
             "profile": DailyProfileForecaster(step, level_minutes=60.0),

@@ -7,7 +7,11 @@ at the provisioning quantile, 80/95 % coverage, fit + predict seconds; then the
 default model's MASE against seasonal naive's and its speed against the
 Prophet + LSTM hybrid.
 
-    .venv/bin/python benchmarks/forecast_accuracy.py [--data-dir ../shared/data/traffic] [--models a,b]
+    .venv/bin/python benchmarks/forecast_accuracy.py [--data-dir ../shared/data/traffic] [--models a,b] [--validation]
+
+`--validation` drops each trace's test span and evaluates on the span of the
+same length before it: models and settings are compared there, and the test
+span is run once after the choice.
 """
 
 from __future__ import annotations
@@ -35,16 +39,24 @@ def main() -> None:
     parser.add_argument("--data-dir", default=str(ROOT / "../shared/data/traffic"))
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--traces", default=",".join(TRACES))
+    parser.add_argument(
+        "--validation",
+        action="store_true",
+        help="evaluate on the span of the same length just before the test span (the test span is dropped)",
+    )
     args = parser.parse_args()
     models = [m for m in args.models.split(",") if m != "prophet_lstm" or hybrid_available()]
-    report: dict[str, object] = {"default_model": DEFAULT_MODEL, "traces": {}}
+    report: dict[str, object] = {"default_model": DEFAULT_MODEL, "validation": args.validation, "traces": {}}
     for trace_file in args.traces.split(","):
         trace = load_trace(Path(args.data_dir) / trace_file)
         spec = EvaluationSpec(test_days=TRACES.get(trace_file, 7.0))
+        values = trace.values
+        if args.validation:
+            values = values[: len(values) - round(spec.test_days * 24 * 60 / trace.step_minutes)]
         per_model: dict[str, dict[str, object]] = {}
         for name in models:
             print(f"{trace.name}: {name}", file=sys.stderr, flush=True)
-            per_model[name] = rolling_origin(partial(make_model, name), trace.values, trace.step_minutes, spec)
+            per_model[name] = rolling_origin(partial(make_model, name), values, trace.step_minutes, spec)
         summary: dict[str, object] = {}
         base, ours = per_model.get("seasonal_naive_day"), per_model.get(DEFAULT_MODEL)
         if base and ours:

@@ -37,6 +37,7 @@ def test_seasonal_naive_repeats_the_last_season() -> None:
         "mstl",
         "profile_ets",
         "weighted_profile",
+        "stacked_profile",
     ],
 )
 def test_every_model_forecasts_with_ordered_quantiles(name: str) -> None:

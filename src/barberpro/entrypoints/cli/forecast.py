@@ -46,7 +46,7 @@ def predict(
 def evaluate(
     trace: Annotated[Path, typer.Option(help="CSV: timestamp and one numeric column.")],
     models: Annotated[str, typer.Option(help="Comma-separated model names.")] = (
-        "seasonal_naive_day,seasonal_naive_week,daily_profile,autoets,mstl"
+        "seasonal_naive_day,seasonal_naive_week,stacked_profile,daily_profile,autoets,mstl"
     ),
     test_days: Annotated[float, typer.Option(help="Evaluate over the last N days.")] = 7.0,
 ) -> None:

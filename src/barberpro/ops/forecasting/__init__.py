@@ -4,12 +4,14 @@
     model = make_model("default").fit(history, step_minutes=1.0)
     forecast = model.predict(history, horizon=15)      # .mean and .quantiles[q]
 
-Models: `seasonal_naive_day`, `seasonal_naive_week`, `daily_profile` (the
-default), `autoets`, `mstl` (statsforecast), `profile_ets` (mean of
-`daily_profile` and `autoets`), `weighted_profile` (profile variants weighted
-by a backtest on the last 2 days), `prophet_lstm` (optional extra `[hybrid]`).
-For the autoscaler, `default_forecaster(step_minutes)` (the daily profile) is a
-plain `(history, horizon) -> forecast` callable that needs no fit.
+Models: `seasonal_naive_day`, `seasonal_naive_week`, `stacked_profile` (the
+default: the daily profile's pieces with weights learned daily from the
+workload's own recent errors), `daily_profile` (the default before ADR 0205),
+`autoets`, `mstl` (statsforecast), `profile_ets` (mean of `daily_profile` and
+`autoets`), `weighted_profile` (profile variants weighted by a backtest on the
+last 2 days), `prophet_lstm` (optional extra `[hybrid]`). For the autoscaler,
+`default_forecaster(step_minutes)` (the stacked profile) is a plain
+`(history, horizon) -> forecast` callable that refits itself once a day.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from barberpro.ops.forecasting.registry import (
     hybrid_available,
     make_model,
 )
+from barberpro.ops.forecasting.stacked import StackedProfileForecaster, StackedProfileModel
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -33,6 +36,8 @@ __all__ = [
     "DailyProfileModel",
     "Forecast",
     "ForecastModel",
+    "StackedProfileForecaster",
+    "StackedProfileModel",
     "default_forecaster",
     "hybrid_available",
     "make_model",

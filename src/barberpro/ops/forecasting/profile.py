@@ -18,10 +18,25 @@ No fitting: the settings are frozen constants, the same for every trace.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from barberpro.ops.forecasting.intervals import PointModelWithIntervals
+
+
+@dataclass(frozen=True)
+class ProfileComponents:
+    """What a daily-profile forecast is made of, for one origin and horizon."""
+
+    profile: np.ndarray  # the blended profile over the horizon (not negative)
+    by_day: np.ndarray  # its daily median part
+    same_weekday: np.ndarray  # its same-weekday part (the daily median without a past week)
+    last_week: np.ndarray  # the same steps a week earlier, smoothed (the weekday part without one)
+    ratio: float  # recent demand over the profile at the same steps (clipped)
+    level_gap: float  # recent demand minus the profile at the same steps
+    recent_level: float  # mean demand over the level window
+    floor: float  # 5 % of the last day's mean demand: the ratio's guard against a zero profile
 
 
 class DailyProfileForecaster:
@@ -62,46 +77,77 @@ class DailyProfileForecaster:
             rows.append((csum[width:] - csum[:-width]) / width)
         return rows
 
-    def profile(self, history: np.ndarray, start: int, stop: int) -> np.ndarray | None:
-        """Profile for steps [start, stop) (relative to history's start); None without a full day."""
+    def profile_parts(self, history: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """Daily median, same-weekday median and the latter's blend weight over [start, stop).
+
+        None without a full day of history; without a past week the weekday median is
+        the daily one, with weight 0.
+        """
         daily = self._rows(history, start, stop, [d * self.period for d in range(1, self.days + 1)])
         if not daily:
             return None
-        result: np.ndarray = np.median(np.vstack(daily), axis=0)
+        by_day: np.ndarray = np.median(np.vstack(daily), axis=0)
         weekly = self._rows(history, start, stop, [w * 7 * self.period for w in range(1, self.weeks + 1)])
-        if weekly and self.weekly_weight > 0:
-            # Same weekday in past weeks: weekends and weekdays differ in most traffic.
-            # Trusted in proportion to how many weeks back it can look (one week is noisy).
-            same_day: np.ndarray = np.median(np.vstack(weekly), axis=0)
-            weight = self.weekly_weight * len(weekly) / self.weeks
-            result = (1 - weight) * result + weight * same_day
-        return result
+        if not weekly or self.weekly_weight <= 0:
+            return by_day, by_day, 0.0
+        # Same weekday in past weeks: weekends and weekdays differ in most traffic.
+        # Trusted in proportion to how many weeks back it can look (one week is noisy).
+        same_day: np.ndarray = np.median(np.vstack(weekly), axis=0)
+        return by_day, same_day, self.weekly_weight * len(weekly) / self.weeks
 
-    def __call__(self, history: np.ndarray, horizon: int) -> np.ndarray:
-        history = np.asarray(history, dtype=float)
+    def profile(self, history: np.ndarray, start: int, stop: int) -> np.ndarray | None:
+        """Profile for steps [start, stop) (relative to history's start); None without a full day."""
+        parts = self.profile_parts(history, start, stop)
+        if parts is None:
+            return None
+        by_day, same_day, weight = parts
+        if weight == 0.0:
+            return by_day
+        blended: np.ndarray = (1 - weight) * by_day + weight * same_day
+        return blended
+
+    def components(self, history: np.ndarray, horizon: int) -> ProfileComponents | None:
+        """The pieces the forecast is made of; None with under a day of history (or no data)."""
         n = len(history)
         if n == 0:
-            return np.zeros(horizon)
-        recent = history[-self.level_steps :]
-        recent_level = float(np.mean(recent))
-        future = self.profile(history, n, n + horizon)
-        past = self.profile(history, n - len(recent), n)
-        if future is None or past is None:
-            return np.full(horizon, recent_level)
+            return None
+        recent_level = float(np.mean(history[-self.level_steps :]))
+        future_parts = self.profile_parts(history, n, n + horizon)
+        past = self.profile(history, n - min(n, self.level_steps), n)
+        if future_parts is None or past is None:
+            return None
+        by_day, same_day, weight = future_parts
+        week_ago = self._rows(history, n, n + horizon, [7 * self.period])
+        future = by_day if weight == 0.0 else (1 - weight) * by_day + weight * same_day
         # Guard against a zero profile (an outage a day ago): compare with a floor
         # proportional to the typical level, so the ratio stays finite and scale-free.
         floor = 0.05 * max(float(np.mean(history[-self.period :])), 1e-9)
         ratio = (recent_level + floor) / (float(np.mean(past)) + floor)
-        ratio = min(max(ratio, 1e-3), 1e3)
+        return ProfileComponents(
+            profile=np.maximum(future, 0.0),
+            by_day=by_day,
+            same_weekday=same_day,
+            last_week=week_ago[0] if week_ago else same_day,
+            ratio=min(max(ratio, 1e-3), 1e3),
+            level_gap=recent_level - float(np.mean(past)),
+            recent_level=recent_level,
+            floor=floor,
+        )
+
+    def __call__(self, history: np.ndarray, horizon: int) -> np.ndarray:
+        history = np.asarray(history, dtype=float)
+        parts = self.components(history, horizon)
+        if parts is None:
+            level = float(np.mean(history[-self.level_steps :])) if len(history) else 0.0
+            return np.full(horizon, level)
         decay = self.damping ** np.arange(1, horizon + 1)
         if self.additive:
             # The level gap in requests, not as a ratio: a quiet hour's small base does not amplify it.
-            gap = recent_level - float(np.mean(past))
-            forecast: np.ndarray = np.maximum(future + gap * decay, 0.0)
+            forecast: np.ndarray = np.maximum(parts.profile + parts.level_gap * decay, 0.0)
         else:
-            forecast = np.maximum(future, 0.0) * (1.0 + (ratio - 1.0) * decay)
+            forecast = parts.profile * (1.0 + (parts.ratio - 1.0) * decay)
         if not math.isfinite(float(forecast.sum())):
-            return np.full(horizon, recent_level)
+            return np.full(horizon, parts.recent_level)
         return forecast
 
 

@@ -7,16 +7,20 @@ from collections.abc import Callable
 from barberpro.ops.forecasting.base import ForecastModel
 from barberpro.ops.forecasting.ensemble import ProfileEtsEnsemble
 from barberpro.ops.forecasting.naive import SeasonalNaive
-from barberpro.ops.forecasting.profile import DailyProfileForecaster, DailyProfileModel
+from barberpro.ops.forecasting.profile import DailyProfileModel
 from barberpro.ops.forecasting.select import BacktestWeightedModel
+from barberpro.ops.forecasting.stacked import StackedProfileForecaster, StackedProfileModel
 from barberpro.ops.forecasting.statistical import AutoEtsModel, MstlModel
 
-DEFAULT_MODEL = "daily_profile"
+DEFAULT_MODEL = "stacked_profile"
 
 
-def default_forecaster(step_minutes: float) -> DailyProfileForecaster:
-    """The point forecaster the autoscaler's predictive policy uses: `(history, horizon) -> forecast`."""
-    return DailyProfileForecaster(step_minutes)
+def default_forecaster(step_minutes: float) -> StackedProfileForecaster:
+    """The point forecaster the autoscaler's predictive policy uses: `(history, horizon) -> forecast`.
+
+    It refits its weights itself once per day of history, so a caller needs no fit.
+    """
+    return StackedProfileForecaster(step_minutes)
 
 
 def _hybrid() -> ForecastModel:
@@ -33,6 +37,7 @@ MODELS: dict[str, Callable[[], ForecastModel]] = {
     "mstl": MstlModel,
     "profile_ets": ProfileEtsEnsemble,
     "weighted_profile": BacktestWeightedModel,
+    "stacked_profile": StackedProfileModel,
     "prophet_lstm": _hybrid,
 }
 

@@ -1,0 +1,224 @@
+"""The daily profile's pieces recombined with weights learned from the workload's own recent errors.
+
+The daily profile (`profile.py`) forecasts profile x (1 + (ratio - 1) x damping^h)
+with frozen constants. Here its pieces are features, per lead h:
+
+    daily median(t + h), same-weekday median(t + h), the step a week earlier,
+    profile(t + h) x level ratio, recent level (floored as the ratio is)
+
+and the forecast is their weighted sum, with one weight vector per bucket of
+leads (geometric buckets up to a day: on minute data leads 1, 2-5, 6-14, 15-36, ...). The weights are
+refitted once per day of history on the last 14 days, from an origin every
+quarter hour (every step where steps are longer), each origin weighted by its
+recency (half-life 3 days), by least absolute deviations (the error MASE
+counts; a spike does not pull the fit as it would squared error), kept
+non-negative (a blend of its pieces, never extrapolating against one), with a
+light ridge pull towards the daily profile's own weights. Under 7 days of
+history it is the daily profile. Every feature scales with demand and there is
+no intercept, so the model is scale-free. The settings are the same for every
+trace (chosen on the validation spans, ADR 0205); what adapts is learned from
+the trace's own past only.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Self
+
+import numpy as np
+from scipy import optimize
+
+from barberpro.ops.forecasting.intervals import PointModelWithIntervals
+from barberpro.ops.forecasting.profile import DailyProfileForecaster, ProfileComponents
+
+FEATURES = ("by_day", "same_weekday", "last_week", "profile_x_ratio", "recent_level")
+
+
+def features(parts: ProfileComponents) -> np.ndarray:
+    """Feature matrix (horizon x features) for one origin."""
+    h = len(parts.profile)
+    return np.column_stack(
+        [
+            parts.by_day,
+            parts.same_weekday,
+            parts.last_week,
+            parts.profile * parts.ratio,
+            # Floored as the ratio is: after an outage the level is zero, demand is not for long.
+            np.full(h, parts.recent_level + parts.floor),
+        ]
+    )
+
+
+def lad_ridge(
+    x: np.ndarray,
+    y: np.ndarray,
+    prior: np.ndarray,
+    strength: float,
+    sample_weight: np.ndarray | None = None,
+    iterations: int = 8,
+    non_negative: bool = True,
+) -> np.ndarray:
+    """Non-negative weights minimising sum |y - x w| + a ridge pull towards `prior`.
+
+    Reweighted least squares, each step a non-negative least-squares solve. The
+    pull is `strength` times the mean diagonal of the weighted normal matrix, so
+    it is scale-free and grows with the evidence as the fit itself does. Weights
+    are kept non-negative so that the forecast is a blend of its pieces and never
+    extrapolates against one (a level that fell to zero in an outage would
+    otherwise drag a negatively weighted forecast below every piece).
+    """
+    w = prior.astype(float).copy()
+    k = x.shape[1]
+    for _ in range(iterations):
+        residual = np.abs(y - x @ w)
+        # Each row weighs 1/|residual| (an L1 fit); the floor keeps a perfect row finite.
+        floor = max(float(np.median(residual)) * 0.05, 1e-12)
+        row = 1.0 / np.maximum(residual, floor)
+        if sample_weight is not None:
+            row = row * sample_weight
+        pull = strength * float(np.einsum("ij,ij,i->", x, x, row)) / k
+        root = np.sqrt(row)
+        a = np.vstack([x * root[:, None], np.sqrt(pull) * np.eye(k)])
+        b = np.concatenate([y * root, np.sqrt(pull) * prior])
+        # Rescale so the solver's tolerances do not depend on the traffic's size.
+        norm = max(float(np.abs(a).max()), 1e-300)
+        w = optimize.nnls(a / norm, b / norm)[0] if non_negative else np.linalg.lstsq(a / norm, b / norm, rcond=None)[0]
+    return w
+
+
+class StackedProfileForecaster:
+    """A `(history, horizon) -> forecast` callable that refits its weights once per day of history."""
+
+    period: int
+
+    def __init__(
+        self,
+        step_minutes: float,
+        *,
+        fit_days: float = 14.0,
+        origins_per_day: int = 96,
+        buckets: int = 8,
+        strength: float = 0.001,
+        max_rows: int = 40_000,
+        half_life_days: float | None = 3.0,
+        min_history_days: float = 7.0,
+        non_negative: bool = True,
+    ) -> None:
+        self.non_negative = non_negative
+        self.min_history_steps = round(min_history_days * self.period_for(step_minutes))
+        self.half_life_steps = None if half_life_days is None else half_life_days * self.period_for(step_minutes)
+        self.base = DailyProfileForecaster(step_minutes)
+        self.period = self.base.period
+        self.fit_steps = max(1, round(fit_days * self.period))
+        self.every = max(1, self.period // origins_per_day)
+        self.short_leads = max(1, round(120 / step_minutes))  # two hours
+        self.strength = strength
+        self.max_rows = max_rows
+        self.edges = np.unique(np.geomspace(1, self.period + 1, num=buckets + 1).astype(int))
+        self.weights = np.vstack([self.prior(b) for b in range(len(self.edges) - 1)])
+        self.fitted = np.zeros(len(self.edges) - 1, dtype=bool)  # else the daily profile itself
+        self._fitted_at: int | None = None  # history length at the last fit
+
+    @staticmethod
+    def period_for(step_minutes: float) -> int:
+        return max(1, round(24 * 60 / step_minutes))
+
+    def bucket(self, leads: np.ndarray) -> np.ndarray:
+        """Bucket index of each lead (1-based); leads beyond a day share the last bucket."""
+        idx = np.searchsorted(self.edges, leads, side="right") - 1
+        return np.clip(idx, 0, len(self.edges) - 2)
+
+    def prior(self, b: int) -> np.ndarray:
+        """The daily profile's own weights at the bucket's middle lead."""
+        lead = float(np.sqrt(self.edges[b] * max(self.edges[b + 1] - 1, self.edges[b])))
+        d = self.base.damping**lead
+        weekday = self.base.weekly_weight
+        return np.array([(1.0 - d) * (1.0 - weekday), (1.0 - d) * weekday, 0.0, d, 0.0])
+
+    def fit(self, y: np.ndarray) -> StackedProfileForecaster:
+        y = np.asarray(y, float)
+        n = len(y)
+        self._fitted_at = n
+        if n < self.min_history_steps:
+            return self  # too little history to learn from: the daily profile's weights
+        first = max(self.period, n - self.fit_steps)
+        origins = np.arange(n - 1, first - 1, -self.every)[::-1]
+        xs: list[np.ndarray] = []
+        ys: list[np.ndarray] = []
+        leads: list[np.ndarray] = []
+        ages: list[np.ndarray] = []
+        full_day_every = max(1, round(self.period / 24 / self.every))  # hourly
+        for i, t in enumerate(origins):
+            # Short leads (where most of the weights' buckets are) from every origin,
+            # a whole day from hourly ones: the far buckets need fewer origins.
+            reach = self.period if i % full_day_every == 0 else self.short_leads
+            h = min(reach, n - int(t))
+            parts = self.base.components(y[:t], h)
+            if parts is None:
+                continue
+            xs.append(features(parts))
+            ys.append(y[t : t + h])
+            leads.append(np.arange(1, h + 1))
+            ages.append(np.full(h, n - int(t), dtype=float))
+        if not xs:
+            return self
+        x_all, y_all, lead_all = np.vstack(xs), np.concatenate(ys), np.concatenate(leads)
+        recency = None if self.half_life_steps is None else 0.5 ** (np.concatenate(ages) / self.half_life_steps)
+        finite = np.isfinite(x_all).all(axis=1) & np.isfinite(y_all)
+        # Divide by a power of two near the demand's size: exact in floating point, so
+        # traffic scaled by 2^k gets bit-identical weights (the autoscaler's scale test).
+        size = float(np.mean(np.abs(y_all[finite]))) if finite.any() else 1.0
+        unit = 2.0 ** round(math.log2(size)) if size > 0 and math.isfinite(size) else 1.0
+        x_all, y_all = x_all / unit, y_all / unit
+        which = self.bucket(lead_all)
+        rng = np.random.default_rng(0)  # fixed: the same data gives the same weights
+        for b in range(len(self.edges) - 1):
+            rows = np.flatnonzero((which == b) & finite)
+            if len(rows) < 50:
+                continue
+            if len(rows) > self.max_rows:
+                rows = np.sort(rng.choice(rows, self.max_rows, replace=False))
+            self.fitted[b] = True
+            self.weights[b] = lad_ridge(
+                x_all[rows],
+                y_all[rows],
+                self.prior(b),
+                self.strength,
+                None if recency is None else recency[rows],
+                non_negative=self.non_negative,
+            )
+        return self
+
+    def __call__(self, history: np.ndarray, horizon: int) -> np.ndarray:
+        history = np.asarray(history, dtype=float)
+        if self._fitted_at is None or len(history) - self._fitted_at >= self.period:
+            # A day more of history than at the last fit: refit (so a scaler calling it every step
+            # needs no separate fit). Older origins, as in an interval backtest, reuse the weights.
+            self.fit(history)
+        parts = self.base.components(history, horizon)
+        buckets = self.bucket(np.arange(1, horizon + 1))
+        if parts is None or not self.fitted[buckets].any():
+            return self.base(history, horizon)
+        forecast = np.maximum(np.sum(features(parts) * self.weights[buckets], axis=1), 0.0)
+        if not self.fitted[buckets].all() or not np.isfinite(forecast).all():
+            fallback = self.base(history, horizon)
+            forecast = np.where(self.fitted[buckets] & np.isfinite(forecast), forecast, fallback)
+        return np.asarray(forecast, float)
+
+
+class StackedProfileModel(PointModelWithIntervals):
+    """`StackedProfileForecaster` behind the common model interface, with empirical intervals."""
+
+    name = "stacked_profile"
+
+    def point_forecaster(self, step_minutes: float) -> StackedProfileForecaster:
+        return StackedProfileForecaster(step_minutes)
+
+    def fit(self, y: np.ndarray, step_minutes: float) -> Self:
+        # Weights first, so that the intervals' backtest (origins in the last week, before
+        # the fit's end) reuses them instead of refitting at each origin. Those intervals
+        # are therefore partly in-sample.
+        point = self.point_forecaster(step_minutes).fit(np.asarray(y, float))
+        self.point = point
+        self.intervals.fit(point, np.asarray(y, float), point.period, point.period)
+        return self

@@ -1,0 +1,85 @@
+"""The stacked profile: weights learned from the past only, by a robust fit, scale-free."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from barberpro.ops.forecasting import DailyProfileForecaster
+from barberpro.ops.forecasting.stacked import FEATURES, StackedProfileForecaster, lad_ridge
+
+STEP = 30.0
+PER_DAY = 48
+
+
+def weekly_series(days: int, seed: int = 0) -> np.ndarray:
+    """A daily cycle whose weekends carry a third of the weekday traffic, with noise."""
+    t = np.arange(days * PER_DAY)
+    weekend = (t // PER_DAY) % 7 >= 5
+    rate = (100 + 60 * np.sin(2 * np.pi * t / PER_DAY)) * np.where(weekend, 1 / 3, 1.0)
+    return np.maximum(rate + np.random.default_rng(seed).normal(0, 3, len(t)), 0)
+
+
+def test_lad_ridge_recovers_weights_and_shrugs_off_outliers() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.uniform(1, 10, (2000, 3))
+    truth = np.array([0.2, 0.5, 0.3])
+    y = x @ truth + rng.normal(0, 0.01, 2000)
+    y[:100] += 500  # one row in twenty is a spike
+    prior = np.array([1.0, 0.0, 0.0])
+    robust = lad_ridge(x, y, prior, strength=1e-6)
+    squared = np.linalg.lstsq(x, y, rcond=None)[0]
+    assert np.allclose(robust, truth, atol=0.02)
+    assert np.abs(squared - truth).max() > 1.0  # least squares is pulled by the spikes
+    # A strong pull keeps the prior.
+    assert np.allclose(lad_ridge(x, y, prior, strength=1e6), prior, atol=1e-3)
+
+
+def test_it_learns_the_weekday_pattern_the_daily_profile_blurs() -> None:
+    y = weekly_series(5 * 7 + 1)  # ends on a Monday morning, after a weekend
+    origin = 5 * 7 * PER_DAY - PER_DAY * 2  # Saturday 00:00: a weekend day ahead
+    stacked = StackedProfileForecaster(STEP).fit(y[:origin])
+    truth = y[origin : origin + PER_DAY]
+    profile_error = np.abs(DailyProfileForecaster(STEP)(y[:origin], PER_DAY) - truth).mean()
+    stacked_error = np.abs(stacked(y[:origin], PER_DAY) - truth).mean()
+    assert stacked_error < 0.5 * profile_error
+    weights = dict(zip(FEATURES, stacked.weights[-1], strict=True))
+    assert weights["last_week"] + weights["same_weekday"] > 0.8  # the day-ahead bucket trusts the weekday
+
+
+def test_it_uses_only_the_past_and_refits_once_a_day() -> None:
+    y = weekly_series(20)
+    origin = 15 * PER_DAY + 7
+    fc = StackedProfileForecaster(STEP)
+    before = fc(y[:origin], 6)
+    assert fc._fitted_at == origin
+    changed = y.copy()
+    changed[origin:] *= 10  # the future changes: the forecast from the same origin does not
+    assert np.array_equal(StackedProfileForecaster(STEP)(changed[:origin], 6), before)
+    fc(y[: origin + PER_DAY - 1], 6)
+    assert fc._fitted_at == origin  # within the day: the same weights
+    fc(y[: origin + PER_DAY], 6)
+    assert fc._fitted_at == origin + PER_DAY
+
+
+def test_it_falls_back_to_the_daily_profile_with_little_history() -> None:
+    y = weekly_series(3)
+    for length in (0, 1, PER_DAY // 2, PER_DAY + 3):
+        assert np.allclose(StackedProfileForecaster(STEP)(y[:length], 5), DailyProfileForecaster(STEP)(y[:length], 5))
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.floats(1e-3, 1e4), st.integers(0, 3))
+def test_it_is_scale_free(k: float, seed: int) -> None:
+    y = weekly_series(16, seed=seed)
+    assert np.allclose(StackedProfileForecaster(STEP)(y * k, 12), StackedProfileForecaster(STEP)(y, 12) * k, rtol=1e-6)
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(-20, 20), st.integers(0, 3))
+def test_traffic_scaled_by_a_power_of_two_gets_the_identical_forecast(k: int, seed: int) -> None:
+    # The autoscaler's replica series must not depend on the unit of traffic.
+    y = weekly_series(16, seed=seed)
+    scaled = StackedProfileForecaster(STEP)(y * 2.0**k, 12)
+    assert np.array_equal(scaled, StackedProfileForecaster(STEP)(y, 12) * 2.0**k)
