@@ -29,6 +29,7 @@ class RatioIntervals:
         self.buckets = buckets
         self._edges: np.ndarray = np.array([1])
         self._ratios: list[np.ndarray] = []
+        self._factors: dict[float, np.ndarray] = {}  # per quantile, per bucket: read once per fit
 
     def fit(self, forecaster: PointForecaster, y: np.ndarray, period: int, horizon: int) -> RatioIntervals:
         n = len(y)
@@ -49,6 +50,7 @@ class RatioIntervals:
                 per_bucket[b].append(ratio[idx == b])
         pooled = np.concatenate([np.concatenate(p) for p in per_bucket if p]) if origins.size else np.ones(1)
         self._ratios = [np.concatenate(p) if p else pooled for p in per_bucket]
+        self._factors = {}
         return self
 
     def apply(self, mean: np.ndarray, quantiles: tuple[float, ...]) -> dict[float, np.ndarray]:
@@ -59,7 +61,9 @@ class RatioIntervals:
         idx = np.clip(idx, 0, len(self._ratios) - 1)
         out: dict[float, np.ndarray] = {}
         for q in quantiles:
-            factors = np.array([np.quantile(r, q) for r in self._ratios])
+            factors = self._factors.get(q)
+            if factors is None:
+                factors = self._factors[q] = np.array([np.quantile(r, q) for r in self._ratios])
             out[q] = np.maximum(mean * factors[idx], 0.0)
         return out
 
