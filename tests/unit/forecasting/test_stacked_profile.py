@@ -61,6 +61,11 @@ def test_it_uses_only_the_past_and_refits_once_a_day() -> None:
     assert fc._fitted_at == origin  # within the day: the same weights
     fc(y[: origin + PER_DAY], 6)
     assert fc._fitted_at == origin + PER_DAY
+    # A caller that starts over on a shorter history (a live scaler keeping a retained tail)
+    # gets weights fitted on that history, not on steps it no longer has.
+    tail = y[3 * PER_DAY : origin]
+    assert np.array_equal(fc(tail, 6), StackedProfileForecaster(STEP)(tail, 6))
+    assert fc._fitted_at == len(tail)
 
 
 def test_it_falls_back_to_the_daily_profile_with_little_history() -> None:

@@ -190,11 +190,19 @@ class StackedProfileForecaster:
         return self
 
     def __call__(self, history: np.ndarray, horizon: int) -> np.ndarray:
+        """Forecast, refitting first when a day more of history has arrived since the last fit
+        (so a scaler calling it every step needs no separate fit) or when the history is shorter
+        than it was then (a caller that started over, e.g. on a retained tail: the old weights
+        may have seen steps this history no longer has)."""
         history = np.asarray(history, dtype=float)
-        if self._fitted_at is None or len(history) - self._fitted_at >= self.period:
-            # A day more of history than at the last fit: refit (so a scaler calling it every step
-            # needs no separate fit). Older origins, as in an interval backtest, reuse the weights.
+        n = len(history)
+        if self._fitted_at is None or n - self._fitted_at >= self.period or n < self._fitted_at:
             self.fit(history)
+        return self.forecast(history, horizon)
+
+    def forecast(self, history: np.ndarray, horizon: int) -> np.ndarray:
+        """Forecast with the weights as they are (no refit)."""
+        history = np.asarray(history, dtype=float)
         parts = self.base.components(history, horizon)
         buckets = self.bucket(np.arange(1, horizon + 1))
         if parts is None or not self.fitted[buckets].any():
@@ -215,10 +223,10 @@ class StackedProfileModel(PointModelWithIntervals):
         return StackedProfileForecaster(step_minutes)
 
     def fit(self, y: np.ndarray, step_minutes: float) -> Self:
-        # Weights first, so that the intervals' backtest (origins in the last week, before
-        # the fit's end) reuses them instead of refitting at each origin. Those intervals
-        # are therefore partly in-sample.
+        # Weights first; the intervals' backtest (origins in the last week, before the fit's
+        # end) reuses them instead of refitting at each origin, so those intervals are
+        # partly in-sample.
         point = self.point_forecaster(step_minutes).fit(np.asarray(y, float))
         self.point = point
-        self.intervals.fit(point, np.asarray(y, float), point.period, point.period)
+        self.intervals.fit(point.forecast, np.asarray(y, float), point.period, point.period)
         return self
