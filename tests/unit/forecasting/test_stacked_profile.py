@@ -88,3 +88,24 @@ def test_traffic_scaled_by_a_power_of_two_gets_the_identical_forecast(k: int, se
     y = weekly_series(16, seed=seed)
     scaled = StackedProfileForecaster(STEP)(y * 2.0**k, 12)
     assert np.array_equal(scaled, StackedProfileForecaster(STEP)(y, 12) * 2.0**k)
+
+
+def test_training_features_at_once_equal_the_one_origin_path() -> None:
+    # The fit builds its features for all origins at once; they must be the forecast's own.
+    from barberpro.ops.forecasting.stacked import features, training_features
+
+    y = weekly_series(24, seed=5)
+    y[10 * PER_DAY : 10 * PER_DAY + 30] = 0.0  # an outage, so the ratio's floor is exercised
+    base = DailyProfileForecaster(STEP)
+    origins = np.arange(PER_DAY - 3, len(y) - 1, 7)
+    horizons = np.minimum(np.where(np.arange(len(origins)) % 3 == 0, PER_DAY, 4), len(y) - origins)
+    blocks = training_features(base, y, origins, horizons)
+    checked = 0
+    for t, h in zip(origins.tolist(), horizons.tolist(), strict=True):
+        parts = base.components(y[:t], h)
+        if parts is None:
+            assert t not in blocks
+            continue
+        np.testing.assert_allclose(blocks[t], features(parts), rtol=1e-9, atol=1e-9)
+        checked += 1
+    assert checked > 0.9 * len(origins)

@@ -49,6 +49,102 @@ def features(parts: ProfileComponents) -> np.ndarray:
     )
 
 
+def _smoothed(y: np.ndarray, width: int) -> np.ndarray:
+    """Mean of y[j : j + width] for every j (the profile's smoothing, all windows at once)."""
+    csum = np.concatenate([[0.0], np.cumsum(y)])
+    return np.asarray((csum[width:] - csum[:-width]) / width, float)
+
+
+def _lag_rows(
+    base: DailyProfileForecaster, smooth: np.ndarray, origins: np.ndarray, offset: int, span: int, lags: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """`DailyProfileForecaster._rows` for many origins at once.
+
+    For each origin t, the smoothed demand over steps [t + offset, t + offset + span)
+    shifted back by each lag, shape (origins, lags, span), and which rows the history
+    before t covers, shape (origins, lags): the rule of `_rows` (the first window starts
+    at or after 0, the last ends at or before t). `smooth[j]` is the mean of y[j : j + width].
+    """
+    width, half = base.smooth, base.smooth // 2
+    lag = np.asarray(lags)
+    first = origins[:, None] + offset - lag[None, :] - half
+    valid = (first >= 0) & (offset + span - lag - half + width - 1 <= 0)[None, :]
+    index = np.clip(first[:, :, None] + np.arange(span)[None, None, :], 0, len(smooth) - 1)
+    return smooth[index], valid
+
+
+def _median_of_valid(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Median over axis 1 of the valid rows only (per origin), origins grouped by which rows are valid."""
+    out = np.full((values.shape[0], values.shape[2]), np.nan)
+    patterns, which = np.unique(valid, axis=0, return_inverse=True)
+    for k, pattern in enumerate(patterns):
+        if pattern.any():
+            members = np.flatnonzero(which.ravel() == k)
+            out[members] = np.median(values[members][:, pattern, :], axis=1)
+    return out
+
+
+def _blended(
+    base: DailyProfileForecaster, smooth: np.ndarray, origins: np.ndarray, offset: int, span: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`DailyProfileForecaster.profile_parts` for many origins: daily median, weekday median, weight, week-ago row."""
+    period = base.period
+    daily, daily_ok = _lag_rows(base, smooth, origins, offset, span, [d * period for d in range(1, base.days + 1)])
+    weekly, weekly_ok = _lag_rows(
+        base, smooth, origins, offset, span, [w * 7 * period for w in range(1, base.weeks + 1)]
+    )
+    by_day = _median_of_valid(daily, daily_ok)
+    count = weekly_ok.sum(axis=1)
+    use_weekly = (count > 0) & (base.weekly_weight > 0)
+    same_day = np.where(use_weekly[:, None], _median_of_valid(weekly, weekly_ok), by_day)
+    weight = np.where(use_weekly, base.weekly_weight * count / base.weeks, 0.0)
+    blend = np.where((weight == 0.0)[:, None], by_day, (1 - weight)[:, None] * by_day + weight[:, None] * same_day)
+    last_week, last_week_ok = _lag_rows(base, smooth, origins, offset, span, [7 * period])
+    week_ago = np.where(last_week_ok, last_week[:, 0, :], same_day)
+    return by_day, same_day, blend, week_ago, daily_ok.any(axis=1)
+
+
+def training_features(
+    base: DailyProfileForecaster, y: np.ndarray, origins: np.ndarray, horizons: np.ndarray
+) -> dict[int, np.ndarray]:
+    """`features(base.components(y[:t], h))` for every origin t and its horizon h, computed at once.
+
+    Returns origin -> (h x features); origins where the profile has no full day are left
+    out (where `components` is None). Equal to the one-origin path up to rounding (the
+    smoothing is read from one running sum of y instead of one per window); a unit test
+    holds them together.
+    """
+    y = np.asarray(y, float)
+    smooth = _smoothed(y, base.smooth)
+    period, level = base.period, base.level_steps
+    out: dict[int, np.ndarray] = {}
+    for h in np.unique(horizons).tolist():
+        t = origins[horizons == h]
+        t = t[t >= period]  # (with less, no daily row is covered and `components` is None)
+        if not len(t):
+            continue
+        last_day = np.mean(y[t[:, None] - period + np.arange(period)[None, :]], axis=1)
+        floor = 0.05 * np.maximum(last_day, 1e-9)
+        by_day, same_day, blend, week_ago, future_ok = _blended(base, smooth, t, 0, h)
+        _, _, past, _, past_ok = _blended(base, smooth, t, -level, level)
+        recent = np.mean(y[t[:, None] - level + np.arange(level)[None, :]], axis=1)
+        ratio = np.clip((recent + floor) / (np.mean(past, axis=1) + floor), 1e-3, 1e3)
+        profile = np.maximum(blend, 0.0)
+        block = np.stack(
+            [
+                by_day,
+                same_day,
+                week_ago,
+                profile * ratio[:, None],
+                np.broadcast_to((recent + floor)[:, None], blend.shape),
+            ],
+            axis=2,
+        )
+        for k in np.flatnonzero(future_ok & past_ok).tolist():
+            out[int(t[k])] = block[k]
+    return out
+
+
 def lad_ridge(
     x: np.ndarray,
     y: np.ndarray,
@@ -143,23 +239,24 @@ class StackedProfileForecaster:
             return self  # too little history to learn from: the daily profile's weights
         first = max(self.period, n - self.fit_steps)
         origins = np.arange(n - 1, first - 1, -self.every)[::-1]
+        full_day_every = max(1, round(self.period / 24 / self.every))  # hourly
+        # Short leads (where most of the weights' buckets are) from every origin,
+        # a whole day from hourly ones: the far buckets need fewer origins.
+        horizons = np.where(np.arange(len(origins)) % full_day_every == 0, self.period, self.short_leads)
+        horizons = np.minimum(horizons, n - origins)
+        blocks = training_features(self.base, y, origins, horizons)
         xs: list[np.ndarray] = []
         ys: list[np.ndarray] = []
         leads: list[np.ndarray] = []
         ages: list[np.ndarray] = []
-        full_day_every = max(1, round(self.period / 24 / self.every))  # hourly
-        for i, t in enumerate(origins):
-            # Short leads (where most of the weights' buckets are) from every origin,
-            # a whole day from hourly ones: the far buckets need fewer origins.
-            reach = self.period if i % full_day_every == 0 else self.short_leads
-            h = min(reach, n - int(t))
-            parts = self.base.components(y[:t], h)
-            if parts is None:
+        for t, h in zip(origins.tolist(), horizons.tolist(), strict=True):
+            block = blocks.get(t)
+            if block is None:  # no full day before this origin: the profile has nothing to say
                 continue
-            xs.append(features(parts))
+            xs.append(block)
             ys.append(y[t : t + h])
             leads.append(np.arange(1, h + 1))
-            ages.append(np.full(h, n - int(t), dtype=float))
+            ages.append(np.full(h, n - t, dtype=float))
         if not xs:
             return self
         x_all, y_all, lead_all = np.vstack(xs), np.concatenate(ys), np.concatenate(leads)
