@@ -101,7 +101,8 @@ def _blended(
     blend = np.where((weight == 0.0)[:, None], by_day, (1 - weight)[:, None] * by_day + weight[:, None] * same_day)
     last_week, last_week_ok = _lag_rows(base, smooth, origins, offset, span, [7 * period])
     week_ago = np.where(last_week_ok, last_week[:, 0, :], same_day)
-    return by_day, same_day, blend, week_ago, daily_ok.any(axis=1)
+    covered = np.asarray(daily_ok.any(axis=1), dtype=bool)
+    return by_day, same_day, blend, week_ago, covered
 
 
 def training_features(
