@@ -109,3 +109,12 @@ def test_training_features_at_once_equal_the_one_origin_path() -> None:
         np.testing.assert_allclose(blocks[t], features(parts), rtol=1e-9, atol=1e-9)
         checked += 1
     assert checked > 0.9 * len(origins)
+
+
+def test_a_refit_on_too_short_a_history_forgets_the_old_weights() -> None:
+    y = weekly_series(20)
+    fc = StackedProfileForecaster(STEP).fit(y)
+    assert fc.fitted.all()
+    fc.fit(y[: 3 * PER_DAY])  # under the 7 days it needs: back to the daily profile
+    assert not fc.fitted.any()
+    assert np.array_equal(fc.forecast(y[: 3 * PER_DAY], 5), DailyProfileForecaster(STEP)(y[: 3 * PER_DAY], 5))

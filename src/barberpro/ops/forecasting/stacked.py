@@ -155,14 +155,15 @@ def lad_ridge(
     iterations: int = 8,
     non_negative: bool = True,
 ) -> np.ndarray:
-    """Non-negative weights minimising sum |y - x w| + a ridge pull towards `prior`.
+    """Weights minimising sum |y - x w| + a ridge pull towards `prior`, non-negative by default.
 
-    Reweighted least squares, each step a non-negative least-squares solve. The
+    Reweighted least squares, each step a (non-negative) least-squares solve. The
     pull is `strength` times the mean diagonal of the weighted normal matrix, so
     it is scale-free and grows with the evidence as the fit itself does. Weights
     are kept non-negative so that the forecast is a blend of its pieces and never
     extrapolates against one (a level that fell to zero in an outage would
-    otherwise drag a negatively weighted forecast below every piece).
+    otherwise drag a negatively weighted forecast below every piece; measured in
+    ADR 0205, `non_negative=False` is kept for that comparison).
     """
     w = prior.astype(float).copy()
     k = x.shape[1]
@@ -233,9 +234,12 @@ class StackedProfileForecaster:
         return np.array([(1.0 - d) * (1.0 - weekday), (1.0 - d) * weekday, 0.0, d, 0.0])
 
     def fit(self, y: np.ndarray) -> StackedProfileForecaster:
+        """Learn the weights from `y` alone (what an earlier fit learnt is dropped)."""
         y = np.asarray(y, float)
         n = len(y)
         self._fitted_at = n
+        self.weights = np.vstack([self.prior(b) for b in range(len(self.edges) - 1)])
+        self.fitted[:] = False
         if n < self.min_history_steps:
             return self  # too little history to learn from: the daily profile's weights
         first = max(self.period, n - self.fit_steps)
