@@ -20,6 +20,7 @@ from barberpro.domain.booking import (
     BookingStatus,
     ensure_staff_may_touch,
 )
+from barberpro.domain.consent import ConsentChannel, PrivacyConsent
 from barberpro.domain.customers import Customer, normalise_phone
 from barberpro.domain.errors import (
     IdempotencyConflict,
@@ -44,6 +45,17 @@ class CustomerDetails:
 
 
 @dataclass(frozen=True)
+class ConsentGiven:
+    """The customer accepted the privacy notice of this version through this channel."""
+
+    notice_version: str
+    channel: ConsentChannel
+
+
+CONSENT_RECORDED = "PrivacyConsentRecorded"
+
+
+@dataclass(frozen=True)
 class BookAppointment:
     shop_id: str
     service_id: str
@@ -52,6 +64,7 @@ class BookAppointment:
     customer: CustomerDetails
     notes: str = ""
     kind: str = "appointment"  # "walk_in" for staff-created bookings at the counter
+    consent: ConsentGiven | None = None  # recorded with the booking, in its transaction
 
 
 @dataclass(frozen=True)
@@ -104,6 +117,21 @@ def _customer(uow: UnitOfWork, ctx: Context, details: CustomerDetails) -> Custom
             after=fresh,
         )
     return fresh
+
+
+def _record_consent(uow: UnitOfWork, ctx: Context, given: ConsentGiven, *, customer_id: str, booking_id: str) -> None:
+    """The consent row, its audit entry and outbox event: ids, notice version, time and channel only."""
+    consent = PrivacyConsent(
+        id=new_id(),
+        tenant_id=ctx.tenant_id,
+        customer_id=customer_id,
+        booking_id=booking_id,
+        notice_version=given.notice_version,
+        granted_at=ctx.now,
+        channel=given.channel,
+    )
+    uow.consents.add(consent)
+    record(uow, ctx, action=CONSENT_RECORDED, entity_type="customer", entity_id=customer_id, after=consent)
 
 
 def _free_barbers_at(
@@ -231,6 +259,8 @@ def book_appointment(
             after=booking,
             event=booking_event(action, booking, ctx.now),
         )
+        if cmd.consent is not None:
+            _record_consent(uow, ctx, cmd.consent, customer_id=customer.id, booking_id=booking.id)
         if idempotency_key:
             uow.idempotency.add(IdempotencyRecord(idempotency_key, request_fingerprint or "", booking.id, ctx.now))
         uow.commit()

@@ -1,7 +1,8 @@
 """A customer's own data, for an access request under Ley 25.326 (Art. 14): what the shop holds on them.
 
 One document with the customer record, every booking of theirs in this tenant with its payment,
-invoice and review. Times are Buenos Aires time with the offset, amounts ARS as strings, field
+invoice and review, and every consent they gave to the shop's privacy notice (oldest first).
+Times are Buenos Aires time with the offset, amounts ARS as strings, field
 names in Spanish so the customer can read the file. Producing it is itself recorded
 (`PersonalDataExported`, audit entry + outbox event in the same transaction as the reads).
 """
@@ -18,6 +19,7 @@ from barberpro.application.context import Context
 from barberpro.application.payment_ports import Invoice, Payment, PaymentsUnitOfWork
 from barberpro.application.permissions import require_role
 from barberpro.domain.booking import Booking, Review
+from barberpro.domain.consent import PrivacyConsent
 from barberpro.domain.errors import NotFound
 from barberpro.domain.events import DomainEvent
 
@@ -74,6 +76,15 @@ def _review(review: Review | None) -> dict[str, Any] | None:
     return {"puntaje": review.rating, "texto": review.text, "fecha": _local(review.created_at)}
 
 
+def _consent(consent: PrivacyConsent) -> dict[str, Any]:
+    return {
+        "fecha": _local(consent.granted_at),
+        "version_del_aviso": consent.notice_version,
+        "canal": consent.channel.value,
+        "turno_id": consent.booking_id,
+    }
+
+
 def _booking(uow: PaymentsUnitOfWork, booking: Booking, names: dict[str, str]) -> dict[str, Any]:
     trail = uow.audit.list(entity_id=booking.id, action="BookingCancelled", limit=1)
     return {
@@ -103,6 +114,7 @@ def export_customer_data(uow: PaymentsUnitOfWork, ctx: Context, customer_id: str
             raise NotFound("customer not found", field="customer_id")
         created = uow.audit.list(entity_id=customer.id, action="CustomerCreated", limit=1)
         bookings = uow.bookings.of_customer(customer.id)
+        consents = uow.consents.of_customer(customer.id)
         names = {s.id: s.name for s in uow.shops.list()}
         names |= {b.id: b.name for b in uow.barbers.list()}
         names |= {s.id: s.name for s in uow.services.list()}
@@ -119,6 +131,7 @@ def export_customer_data(uow: PaymentsUnitOfWork, ctx: Context, customer_id: str
                 "alta": _local(created[0].occurred_at) if created else None,
             },
             "turnos": [_booking(uow, booking, names) for booking in bookings],
+            "consentimientos": [_consent(consent) for consent in consents],
         }
         record(
             uow,

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
 from barberpro.domain.booking import Booking, Review, Role
+from barberpro.domain.consent import PrivacyConsent
 from barberpro.domain.customers import Customer
 from barberpro.domain.events import DomainEvent
 from barberpro.domain.schedules import DateException, WorkingDay
@@ -189,6 +190,13 @@ class CustomerRepository(Protocol):
     def update(self, customer: Customer) -> None: ...
 
 
+class ConsentRepository(Protocol):
+    def add(self, consent: PrivacyConsent) -> None: ...
+
+    def of_customer(self, customer_id: str) -> list[PrivacyConsent]:
+        """Every consent of one customer in this tenant, oldest first (one query)."""
+
+
 class ReviewRepository(Protocol):
     def add(self, review: Review) -> None:
         """Insert; raises PolicyViolation if the booking already has a review."""
@@ -256,6 +264,7 @@ class UnitOfWork(Protocol):
     schedules: ScheduleRepository
     bookings: BookingRepository
     customers: CustomerRepository
+    consents: ConsentRepository
     reviews: ReviewRepository
     staff: StaffRepository
     tokens: TokenRepository

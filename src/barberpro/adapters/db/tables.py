@@ -173,6 +173,21 @@ reviews = Table(
     Index("ix_reviews_shop_created", "shop_id", "created_at"),
 )
 
+privacy_consents = Table(  # migration 0006
+    "privacy_consents",
+    metadata,
+    _id(),
+    # No index of its own: ix_privacy_consents_tenant_customer starts with tenant_id.
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), nullable=False),
+    Column("customer_id", String(36), ForeignKey("customers.id"), nullable=False),
+    # One consent per booking: a replayed request cannot record a second one.
+    Column("booking_id", String(36), ForeignKey("bookings.id"), nullable=False, unique=True),
+    Column("notice_version", String(64), nullable=False),
+    Column("granted_at", UTCDateTime, nullable=False),
+    Column("channel", String(10), nullable=False),
+    Index("ix_privacy_consents_tenant_customer", "tenant_id", "customer_id"),
+)
+
 staff_users = Table(
     "staff_users",
     metadata,

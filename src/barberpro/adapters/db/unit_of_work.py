@@ -7,6 +7,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection, RootTransaction, text
 
+from barberpro.adapters.db.consents import SqlConsentRepository
 from barberpro.adapters.db.engine import Database
 from barberpro.adapters.db.repositories import (
     SqlAuditLog,
@@ -40,6 +41,7 @@ class SqlUnitOfWork:
     schedules: ports.ScheduleRepository
     bookings: ports.BookingRepository
     customers: ports.CustomerRepository
+    consents: ports.ConsentRepository
     reviews: ports.ReviewRepository
     staff: ports.StaffRepository
     tokens: ports.TokenRepository
@@ -78,6 +80,7 @@ class SqlUnitOfWork:
         self.schedules = SqlScheduleRepository(*scope)
         self.bookings = SqlBookingRepository(*scope)
         self.customers = SqlCustomerRepository(*scope)
+        self.consents = SqlConsentRepository(*scope)
         self.reviews = SqlReviewRepository(*scope)
         self.staff = SqlStaffRepository(*scope)
         self.tokens = SqlTokenRepository(*scope)

@@ -12,6 +12,7 @@ from barberpro.application.manage_tokens import issue_manage_token
 from barberpro.application.reviews import post_review
 from barberpro.bootstrap import Platform
 from barberpro.domain.booking import Booking
+from barberpro.domain.consent import ConsentChannel
 from barberpro.domain.customers import Customer
 from barberpro.domain.errors import NotFound, PolicyViolation, SlotUnavailable
 from barberpro.domain.tenancy import Shop
@@ -26,6 +27,7 @@ from barberpro.entrypoints.http.deps import (
 )
 from barberpro.entrypoints.http.schemas import BlockIn, BookingIn, CancelIn, RescheduleIn, ReviewIn, WalkInIn
 from barberpro.entrypoints.http.views import JSON, booking_view, review_view
+from barberpro.entrypoints.web.privacy_notice import current_notice_version
 
 router = APIRouter(prefix="/api/v1", tags=["bookings"])
 IdempotencyKey = Annotated[
@@ -68,6 +70,15 @@ def booking_response(
     return _answer(platform, caller, booking, shop, customer, with_token=with_token, status=status)
 
 
+def _fingerprinted(body: BookingIn) -> dict[str, Any]:
+    """The body as a retry must repeat it. Without consent the digest is the one bodies had before
+    the field existed, so a retry across an upgrade is still recognised as the same request."""
+    payload = body.model_dump(mode="json")
+    if not body.privacy_notice_accepted:
+        del payload["privacy_notice_accepted"]
+    return payload
+
+
 def _create(request: Request, platform: Platform, caller: Caller, body: BookingIn, key: str | None, kind: str) -> JSON:
     cmd = usecases.BookAppointment(
         shop_id=body.shop_id,
@@ -77,6 +88,9 @@ def _create(request: Request, platform: Platform, caller: Caller, body: BookingI
         customer=usecases.CustomerDetails(**body.customer.model_dump()),
         notes=body.notes,
         kind=kind,
+        consent=usecases.ConsentGiven(current_notice_version(), ConsentChannel.API)
+        if body.privacy_notice_accepted
+        else None,
     )
     from barberpro.entrypoints.http.routes_payments import services as payment_services
 
@@ -90,7 +104,7 @@ def _create(request: Request, platform: Platform, caller: Caller, body: BookingI
             context(request, platform, caller),
             cmd,
             idempotency_key=key,
-            request_fingerprint=usecases.fingerprint(body.model_dump(mode="json")),
+            request_fingerprint=usecases.fingerprint(_fingerprinted(body)),
             prepayment=InTransactionPrepaymentPolicy(uow),
             # A shop that takes payment up front books only through the checkout, never around it.
             refuse_prepaid=True,

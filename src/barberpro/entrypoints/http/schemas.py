@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from barberpro.domain.booking import Role
 from barberpro.domain.schedules import ExceptionKind
@@ -41,6 +41,11 @@ class BookingIn(Strict):
     start: AwareDatetime
     customer: CustomerIn
     notes: str = Field(default="", max_length=500)
+    privacy_notice_accepted: StrictBool = Field(
+        default=False,
+        description="true: the customer accepted the shop's privacy notice (Ley 25.326); the consent is "
+        "recorded with the booking (channel api, the current notice version). JSON true/false only.",
+    )
 
 
 class WalkInIn(BookingIn):

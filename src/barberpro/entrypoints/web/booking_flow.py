@@ -17,11 +17,13 @@ from barberpro.application.manage_tokens import issue_manage_token
 from barberpro.application.payment_ports import GatewayUnavailable
 from barberpro.bootstrap import Platform
 from barberpro.domain.booking import BookingStatus
+from barberpro.domain.consent import ConsentChannel
 from barberpro.domain.errors import DomainError, InvalidValue, NotFound, SlotUnavailable
 from barberpro.domain.tenancy import Barber, Service, Shop, Tenant
 from barberpro.entrypoints.http.routes_payments import WEBHOOK_PATH
 from barberpro.entrypoints.http.routes_payments import services as payment_services
 from barberpro.entrypoints.web import es_ar
+from barberpro.entrypoints.web.privacy_notice import current_notice_version
 from barberpro.entrypoints.web.rendering import WebRoute, redirect, render
 from barberpro.entrypoints.web.session import PlatformDep, SiteDep, customer_context
 
@@ -221,6 +223,8 @@ def book(
             start=parse_start(hora),
             customer=usecases.CustomerDetails(name=nombre, phone=telefono, email=email),
             notes=notas,
+            # The checkbox is required above: the consent is recorded with the booking, or neither is.
+            consent=usecases.ConsentGiven(current_notice_version(), ConsentChannel.WEB),
         )
         result = usecases.book_appointment(
             platform.uow(tenant.id),
