@@ -21,7 +21,7 @@ from barberpro.application.customer_data import export_customer_data
 from barberpro.bootstrap import Platform
 from barberpro.domain.booking import Actor, ActorKind, Role
 from barberpro.domain.consent import ConsentChannel, PrivacyConsent, notice_version
-from barberpro.domain.errors import SlotUnavailable
+from barberpro.domain.errors import InvalidValue, SlotUnavailable
 from barberpro.domain.identifiers import new_id
 from barberpro.entrypoints.web import privacy_notice
 from barberpro.entrypoints.web.privacy_notice import current_notice_version
@@ -304,3 +304,15 @@ def test_the_notice_version_follows_the_notice_text(tmp_path: Path, monkeypatch:
         assert privacy_notice.current_notice_version() != notice_version(source)
     privacy_notice.current_notice_version.cache_clear()
     assert current_notice_version() == notice_version(source)
+
+
+def test_a_consent_is_utc_with_a_known_channel_and_a_version() -> None:
+    local = datetime.fromisoformat("2026-03-02T09:00:00-03:00")
+    consent = PrivacyConsent("c", "t", "cu", "b", "abc", local, "web")  # type: ignore[arg-type]
+    assert consent.granted_at == local and consent.granted_at.utcoffset() == timedelta(0)
+    assert consent.channel is ConsentChannel.WEB
+    for bad in ({"granted_at": datetime(2026, 3, 2, 12)}, {"channel": "phone"}, {"notice_version": ""}):
+        fields = {"granted_at": local, "channel": "api", "notice_version": "abc"} | bad
+        with pytest.raises(InvalidValue) as refused:
+            PrivacyConsent("c", "t", "cu", "b", **fields)  # type: ignore[arg-type]
+        assert refused.value.field == next(iter(bad))
