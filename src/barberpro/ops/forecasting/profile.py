@@ -100,7 +100,11 @@ class DailyProfileForecaster:
         parts = self.profile_parts(history, start, stop)
         if parts is None:
             return None
-        by_day, same_day, weight = parts
+        return self.blend(*parts)
+
+    @staticmethod
+    def blend(by_day: np.ndarray, same_day: np.ndarray, weight: float) -> np.ndarray:
+        """The profile: the daily median, `weight` of the way towards the same-weekday one."""
         if weight == 0.0:
             return by_day
         blended: np.ndarray = (1 - weight) * by_day + weight * same_day
@@ -118,7 +122,7 @@ class DailyProfileForecaster:
             return None
         by_day, same_day, weight = future_parts
         week_ago = self._rows(history, n, n + horizon, [7 * self.period])
-        future = by_day if weight == 0.0 else (1 - weight) * by_day + weight * same_day
+        future = self.blend(by_day, same_day, weight)
         # Guard against a zero profile (an outage a day ago): compare with a floor
         # proportional to the typical level, so the ratio stays finite and scale-free.
         floor = 0.05 * max(float(np.mean(history[-self.period :])), 1e-9)
