@@ -28,6 +28,7 @@ from typing import Self
 import numpy as np
 from scipy import optimize
 
+from barberpro.ops.forecasting.base import steps_per_day
 from barberpro.ops.forecasting.intervals import PointModelWithIntervals
 from barberpro.ops.forecasting.profile import DailyProfileForecaster, ProfileComponents
 
@@ -203,8 +204,8 @@ class StackedProfileForecaster:
         non_negative: bool = True,
     ) -> None:
         self.non_negative = non_negative
-        self.min_history_steps = round(min_history_days * self.period_for(step_minutes))
-        self.half_life_steps = None if half_life_days is None else half_life_days * self.period_for(step_minutes)
+        self.min_history_steps = round(min_history_days * steps_per_day(step_minutes))
+        self.half_life_steps = None if half_life_days is None else half_life_days * steps_per_day(step_minutes)
         self.base = DailyProfileForecaster(step_minutes)
         self.period = self.base.period
         self.fit_steps = max(1, round(fit_days * self.period))
@@ -216,10 +217,6 @@ class StackedProfileForecaster:
         self.weights = np.vstack([self.prior(b) for b in range(len(self.edges) - 1)])
         self.fitted = np.zeros(len(self.edges) - 1, dtype=bool)  # else the daily profile itself
         self._fitted_at: int | None = None  # history length at the last fit
-
-    @staticmethod
-    def period_for(step_minutes: float) -> int:
-        return max(1, round(24 * 60 / step_minutes))
 
     def bucket(self, leads: np.ndarray) -> np.ndarray:
         """Bucket index of each lead (1-based); leads beyond a day share the last bucket."""
