@@ -193,7 +193,7 @@ class PredictiveDecision:
 class PredictivePolicy:
     """Provision the forecast's upper quantile for the moment new replicas are ready.
 
-    The forecaster gives the expected demand f. The policy keeps its own record of
+    The forecaster gives a point forecast f. The policy keeps its own record of
     how far real demand y has strayed from past forecasts at the same lead, as
     z = (y - f) / (f^b * ref^(1 - b)), where ref is the mean demand of the day
     before the forecast. b = 1 is purely multiplicative noise, b = 0.5 is
