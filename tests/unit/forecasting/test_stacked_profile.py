@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from barberpro.ops.forecasting import DailyProfileForecaster
-from barberpro.ops.forecasting.stacked import FEATURES, StackedProfileForecaster, lad_ridge
+from barberpro.ops.forecasting.stacked import StackedProfileForecaster, lad_ridge
 
 STEP = 30.0
 PER_DAY = 48
@@ -36,6 +36,23 @@ def test_lad_ridge_recovers_weights_and_shrugs_off_outliers() -> None:
     assert np.allclose(lad_ridge(x, y, prior, strength=1e6), prior, atol=1e-3)
 
 
+@given(st.integers(0, 50), st.booleans())
+@settings(max_examples=25, deadline=None)
+def test_normal_equations_reach_the_rows_solvers_weights(seed: int, non_negative: bool) -> None:
+    # Collinear features (as the profile's pieces are) and a weight the data wants negative.
+    rng = np.random.default_rng(seed)
+    base = rng.uniform(1, 100, 3000)
+    x = np.column_stack([base, base * rng.uniform(0.9, 1.1, 3000), rng.uniform(0, 50, 3000)])
+    y = x @ np.array([0.7, 0.5, -0.2]) + rng.standard_t(2, 3000)
+    prior = np.array([0.5, 0.5, 0.0])
+    recency = 0.5 ** (np.arange(3000)[::-1] / 1000)
+    normal = lad_ridge(x, y, prior, 1e-3, recency, non_negative=non_negative)
+    rows = lad_ridge(x, y, prior, 1e-3, recency, non_negative=non_negative, solver="rows")
+    np.testing.assert_allclose(normal, rows, rtol=1e-7, atol=1e-9)
+    if non_negative:
+        assert normal.min() >= 0.0
+
+
 def test_it_learns_the_weekday_pattern_the_daily_profile_blurs() -> None:
     y = weekly_series(5 * 7 + 1)  # ends on a Monday morning, after a weekend
     origin = 5 * 7 * PER_DAY - PER_DAY * 2  # Saturday 00:00: a weekend day ahead
@@ -44,7 +61,7 @@ def test_it_learns_the_weekday_pattern_the_daily_profile_blurs() -> None:
     profile_error = np.abs(DailyProfileForecaster(STEP)(y[:origin], PER_DAY) - truth).mean()
     stacked_error = np.abs(stacked(y[:origin], PER_DAY) - truth).mean()
     assert stacked_error < 0.5 * profile_error
-    weights = dict(zip(FEATURES, stacked.weights[-1], strict=True))
+    weights = dict(zip(stacked.feature_names, stacked.weights[-1], strict=True))
     assert weights["last_week"] + weights["same_weekday"] > 0.8  # the day-ahead bucket trusts the weekday
 
 
@@ -118,3 +135,12 @@ def test_a_refit_on_too_short_a_history_forgets_the_old_weights() -> None:
     fc.fit(y[: 3 * PER_DAY])  # under the 7 days it needs: back to the daily profile
     assert not fc.fitted.any()
     assert np.array_equal(fc.forecast(y[: 3 * PER_DAY], 5), DailyProfileForecaster(STEP)(y[: 3 * PER_DAY], 5))
+
+
+def test_the_level_gap_variant_weighs_six_features_and_stays_scale_free() -> None:
+    y = weekly_series(16, seed=2)
+    fc = StackedProfileForecaster(STEP, level_gap=True).fit(y)
+    assert fc.weights.shape[1] == len(fc.feature_names) == 6
+    assert fc.feature_names[-1] == "profile_plus_gap"
+    forecast = fc(y, PER_DAY)
+    assert np.array_equal(StackedProfileForecaster(STEP, level_gap=True)(y * 8.0, PER_DAY), forecast * 8.0)

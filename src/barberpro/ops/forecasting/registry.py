@@ -9,7 +9,7 @@ from barberpro.ops.forecasting.ensemble import ProfileEtsEnsemble
 from barberpro.ops.forecasting.naive import SeasonalNaive
 from barberpro.ops.forecasting.profile import DailyProfileModel
 from barberpro.ops.forecasting.select import BacktestWeightedModel
-from barberpro.ops.forecasting.stacked import StackedProfileForecaster, StackedProfileModel
+from barberpro.ops.forecasting.stacked import StackedProfileForecaster, StackedProfileGapModel, StackedProfileModel
 from barberpro.ops.forecasting.statistical import AutoEtsModel, MstlModel
 
 DEFAULT_MODEL = "stacked_profile"
@@ -38,6 +38,7 @@ MODELS: dict[str, Callable[[], ForecastModel]] = {
     "profile_ets": ProfileEtsEnsemble,
     "weighted_profile": BacktestWeightedModel,
     "stacked_profile": StackedProfileModel,
+    "stacked_profile_gap": StackedProfileGapModel,
     "prophet_lstm": _hybrid,
 }
 

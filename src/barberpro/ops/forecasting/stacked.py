@@ -32,7 +32,8 @@ from barberpro.ops.forecasting.base import steps_per_day
 from barberpro.ops.forecasting.intervals import PointModelWithIntervals
 from barberpro.ops.forecasting.profile import DailyProfileForecaster, ProfileComponents
 
-FEATURES = ("by_day", "same_weekday", "last_week", "profile_x_ratio", "recent_level")
+FEATURES = ("by_day", "same_weekday", "last_week", "profile_x_ratio", "recent_level", "profile_plus_gap")
+BASE_FEATURES = 5  # the default uses the first five
 
 
 def features(parts: ProfileComponents) -> np.ndarray:
@@ -46,6 +47,8 @@ def features(parts: ProfileComponents) -> np.ndarray:
             parts.profile * parts.ratio,
             # Floored as the ratio is: after an outage the level is zero, demand is not for long.
             np.full(h, parts.recent_level + parts.floor),
+            # The level gap in requests, not as a ratio (the additive form MSTL-like models use).
+            parts.profile + parts.level_gap,
         ]
     )
 
@@ -149,6 +152,7 @@ def training_features(
     _, _, past, _, past_ok = _blended(base, smooth, origins, -level, level)
     recent = np.mean(y[origins[:, None] - level + np.arange(level)[None, :]], axis=1)
     ratio = np.clip((recent + floor) / (np.mean(past, axis=1) + floor), 1e-3, 1e3)
+    gap = recent - np.mean(past, axis=1)
     for group in _horizon_groups(base, np.unique(horizons).tolist()):
         # One pass per group at its longest horizon, each origin's block cut to its own.
         member = np.flatnonzero(np.isin(horizons, group))
@@ -162,6 +166,7 @@ def training_features(
                 week_ago,
                 profile * ratio[member, None],
                 np.broadcast_to((recent[member] + floor[member])[:, None], blend.shape),
+                profile + gap[member, None],
             ],
             axis=2,
         )
@@ -202,6 +207,7 @@ def lad_ridge(
     sample_weight: np.ndarray | None = None,
     iterations: int = 8,
     non_negative: bool = True,
+    solver: str = "normal",
 ) -> np.ndarray:
     """Weights minimising sum |y - x w| + a ridge pull towards `prior`, non-negative by default.
 
@@ -218,8 +224,12 @@ def lad_ridge(
     |R^1/2 (Xw - y)|^2 + pull |w - prior|^2 = |L'w - L^-1 c|^2 + constant, so the
     same non-negative least-squares problem is solved on a k x k system (k = 5)
     instead of a rows x k one (tens of thousands of rows): the same minimiser,
-    a fraction of the time. The ridge keeps G well conditioned.
+    a fraction of the time. The ridge keeps G well conditioned. `solver="rows"`
+    solves the stacked rows system itself, as the first version did (kept to
+    measure the two against each other: benchmarks/stacked_fit_speed.py).
     """
+    if solver not in ("normal", "rows"):
+        raise ValueError(f"unknown solver {solver!r}")
     w = prior.astype(float).copy()
     k = x.shape[1]
     eye = np.eye(k)
@@ -230,6 +240,9 @@ def lad_ridge(
         row = 1.0 / np.maximum(residual, floor)
         if sample_weight is not None:
             row = row * sample_weight
+        if solver == "rows":
+            w = _solve_rows(x, y, row, prior, strength, non_negative)
+            continue
         xr = x * row[:, None]
         gram = xr.T @ x
         pull = strength * float(np.trace(gram)) / k
@@ -244,6 +257,21 @@ def lad_ridge(
         rhs = linalg.solve_triangular(lower, target / norm, lower=True)
         w = optimize.nnls(lower.T, rhs)[0] if non_negative else linalg.solve_triangular(lower.T, rhs, lower=False)
     return w
+
+
+def _solve_rows(
+    x: np.ndarray, y: np.ndarray, row: np.ndarray, prior: np.ndarray, strength: float, non_negative: bool
+) -> np.ndarray:
+    """One reweighting step of `lad_ridge` on the rows themselves (the reference for the normal equations)."""
+    k = x.shape[1]
+    pull = strength * float(np.einsum("ij,ij,i->", x, x, row)) / k
+    root = np.sqrt(row)
+    a = np.vstack([x * root[:, None], np.sqrt(pull) * np.eye(k)])
+    b = np.concatenate([y * root, np.sqrt(pull) * prior])
+    norm = max(float(np.abs(a).max()), 1e-300)
+    if non_negative:
+        return np.asarray(optimize.nnls(a / norm, b / norm)[0])
+    return np.asarray(np.linalg.lstsq(a / norm, b / norm, rcond=None)[0])
 
 
 class StackedProfileForecaster:
@@ -263,8 +291,12 @@ class StackedProfileForecaster:
         half_life_days: float | None = 3.0,
         min_history_days: float = 7.0,
         non_negative: bool = True,
+        level_gap: bool = False,
+        solver: str = "normal",
     ) -> None:
+        self.solver = solver
         self.non_negative = non_negative
+        self.columns = np.arange(len(FEATURES) if level_gap else BASE_FEATURES)
         self.min_history_steps = round(min_history_days * steps_per_day(step_minutes))
         self.half_life_steps = None if half_life_days is None else half_life_days * steps_per_day(step_minutes)
         self.base = DailyProfileForecaster(step_minutes)
@@ -279,6 +311,11 @@ class StackedProfileForecaster:
         self.fitted = np.zeros(len(self.edges) - 1, dtype=bool)  # else the daily profile itself
         self._fitted_at: int | None = None  # history length at the last fit
 
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The features this forecaster weighs, in the order of `weights`' columns."""
+        return tuple(FEATURES[i] for i in self.columns)
+
     def bucket(self, leads: np.ndarray) -> np.ndarray:
         """Bucket index of each lead (1-based); leads beyond a day share the last bucket."""
         idx = np.searchsorted(self.edges, leads, side="right") - 1
@@ -289,7 +326,8 @@ class StackedProfileForecaster:
         lead = float(np.sqrt(self.edges[b] * max(self.edges[b + 1] - 1, self.edges[b])))
         d = self.base.damping**lead
         weekday = self.base.weekly_weight
-        return np.array([(1.0 - d) * (1.0 - weekday), (1.0 - d) * weekday, 0.0, d, 0.0])
+        full = np.array([(1.0 - d) * (1.0 - weekday), (1.0 - d) * weekday, 0.0, d, 0.0, 0.0])
+        return full[self.columns]
 
     def fit(self, y: np.ndarray) -> StackedProfileForecaster:
         """Learn the weights from `y` alone (what an earlier fit learnt is dropped)."""
@@ -316,7 +354,7 @@ class StackedProfileForecaster:
             block = blocks.get(t)
             if block is None:  # no full day before this origin: the profile has nothing to say
                 continue
-            xs.append(block)
+            xs.append(block[:, self.columns])
             ys.append(y[t : t + h])
             leads.append(np.arange(1, h + 1))
             ages.append(np.full(h, n - t, dtype=float))
@@ -346,6 +384,7 @@ class StackedProfileForecaster:
                 self.strength,
                 None if recency is None else recency[rows],
                 non_negative=self.non_negative,
+                solver=self.solver,
             )
         return self
 
@@ -367,7 +406,7 @@ class StackedProfileForecaster:
         buckets = self.bucket(np.arange(1, horizon + 1))
         if parts is None or not self.fitted[buckets].any():
             return self.base(history, horizon)
-        forecast = np.maximum(np.sum(features(parts) * self.weights[buckets], axis=1), 0.0)
+        forecast = np.maximum(np.sum(features(parts)[:, self.columns] * self.weights[buckets], axis=1), 0.0)
         if not self.fitted[buckets].all() or not np.isfinite(forecast).all():
             fallback = self.base(history, horizon)
             forecast = np.where(self.fitted[buckets] & np.isfinite(forecast), forecast, fallback)
@@ -390,3 +429,12 @@ class StackedProfileModel(PointModelWithIntervals):
         self.point = point
         self.intervals.fit(point.forecast, np.asarray(y, float), point.period, point.period)
         return self
+
+
+class StackedProfileGapModel(StackedProfileModel):
+    """The stacked profile with one more feature, the profile plus the level gap (measured, ADR 0206)."""
+
+    name = "stacked_profile_gap"
+
+    def point_forecaster(self, step_minutes: float) -> StackedProfileForecaster:
+        return StackedProfileForecaster(step_minutes, level_gap=True)
