@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -126,6 +127,50 @@ def test_training_features_at_once_equal_the_one_origin_path() -> None:
         np.testing.assert_allclose(blocks[t], features(parts), rtol=1e-9, atol=1e-9)
         checked += 1
     assert checked > 0.9 * len(origins)
+
+
+@pytest.mark.parametrize("per_lead_rows", [False, True])
+def test_training_features_equal_the_one_origin_path_on_five_minute_steps(per_lead_rows: bool) -> None:
+    # Five-minute steps smooth over three steps, so a day-ahead forecast's last lead
+    # reaches past now with yesterday's row: the rows rule matters here.
+    from barberpro.ops.forecasting.stacked import features, training_features
+
+    per_day = 288
+    t = np.arange(16 * per_day)
+    y = 50 + 30 * np.sin(2 * np.pi * t / per_day) + np.random.default_rng(3).gamma(2.0, 3.0, len(t))
+    base = DailyProfileForecaster(5.0, per_lead_rows=per_lead_rows)
+    origins = np.arange(per_day - 2, len(y) - 1, 97)
+    horizons = np.minimum(np.where(np.arange(len(origins)) % 2 == 0, per_day, 24), len(y) - origins)
+    blocks = training_features(base, y, origins, horizons)
+    checked = 0
+    for origin, h in zip(origins.tolist(), horizons.tolist(), strict=True):
+        parts = base.components(y[:origin], h)
+        if parts is None:
+            assert origin not in blocks
+            continue
+        np.testing.assert_allclose(blocks[origin], features(parts), rtol=1e-9, atol=1e-9)
+        checked += 1
+    assert checked > 0.8 * len(origins)
+
+
+def test_per_lead_rows_keep_yesterday_for_the_leads_it_can_serve() -> None:
+    per_day = 288
+    t = np.arange(9 * per_day)
+    y = 50 + 30 * np.sin(2 * np.pi * t / per_day) + np.random.default_rng(4).gamma(2.0, 3.0, len(t))
+    y[-per_day:] += 40  # yesterday stands out: whether its row is used shows in the median
+    whole = DailyProfileForecaster(5.0).profile_parts(y, len(y), len(y) + per_day)
+    per_lead = DailyProfileForecaster(5.0, per_lead_rows=True).profile_parts(y, len(y), len(y) + per_day)
+    assert whole is not None and per_lead is not None
+    # The median of the 7 days before each step, smoothed over 3 steps centred on it.
+    smooth = np.convolve(y, np.ones(3) / 3, mode="full")[2:]  # smooth[j] = mean(y[j : j + 3])
+    lead = np.arange(per_day - 1)  # every lead but the last, whose window would reach past now
+    rows = [smooth[len(y) + lead - d * per_day - 1] for d in range(1, 8)]
+    np.testing.assert_allclose(per_lead[0][: per_day - 1], np.median(rows, axis=0), rtol=1e-12)
+    rows_without_yesterday = np.median(rows[1:], axis=0)
+    np.testing.assert_allclose(whole[0][: per_day - 1], rows_without_yesterday, rtol=1e-12)
+    assert not np.allclose(whole[0][: per_day - 1], per_lead[0][: per_day - 1])
+    # The last lead cannot use yesterday under either rule.
+    np.testing.assert_allclose(per_lead[0][-1], whole[0][-1], rtol=1e-12)
 
 
 def test_a_refit_on_too_short_a_history_forgets_the_old_weights() -> None:

@@ -17,6 +17,7 @@ No fitting: the settings are frozen constants, the same for every trace.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -51,6 +52,7 @@ class DailyProfileForecaster:
         weeks: int = 2,
         weekly_weight: float = 0.5,
         additive: bool = False,
+        per_lead_rows: bool = False,
     ) -> None:
         self.step_minutes = step_minutes
         self.period = max(1, round(24 * 60 / step_minutes))
@@ -61,6 +63,7 @@ class DailyProfileForecaster:
         self.level_steps = max(1, round(level_minutes / step_minutes))
         self.damping = 0.5 ** (step_minutes / (60.0 * level_half_life_hours))
         self.additive = additive
+        self.per_lead_rows = per_lead_rows
 
     def _rows(self, history: np.ndarray, start: int, stop: int, lags: list[int]) -> list[np.ndarray]:
         """The demand, smoothed, over [start, stop) shifted back by each lag that the history covers."""
@@ -77,12 +80,52 @@ class DailyProfileForecaster:
             rows.append((csum[width:] - csum[:-width]) / width)
         return rows
 
-    def profile_parts(self, history: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, float] | None:
+    def lead_segments(self, start: int, stop: int, n: int) -> list[tuple[int, int]]:
+        """[start, stop) cut where a past row stops being usable (`per_lead_rows`), else whole.
+
+        A row lagged by L covers step p with a smoothing window ending at
+        p - L - half + width; past the history's end n it is not usable. Whole-span
+        rows (the first rule) drop a row for every step when it fails for the last
+        one: a day-ahead forecast loses yesterday for all of its leads because its
+        last few leads' windows would reach past now.
+        """
+        if not self.per_lead_rows:
+            return [(start, stop)]
+        half = self.smooth // 2
+        lags = [d * self.period for d in range(1, self.days + 1)] + [
+            w * 7 * self.period for w in range(1, self.weeks + 1)
+        ]
+        cuts = sorted({n + lag + half - self.smooth + 1 for lag in lags} | {start, stop})
+        cuts = [c for c in cuts if start <= c <= stop]
+        return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+    def profile_parts(
+        self, history: np.ndarray, start: int, stop: int
+    ) -> tuple[np.ndarray, np.ndarray, float | np.ndarray] | None:
         """Daily median, same-weekday median and the latter's blend weight over [start, stop).
 
         None without a full day of history; without a past week the weekday median is
-        the daily one, with weight 0.
+        the daily one, with weight 0. With `per_lead_rows` each stretch of steps uses
+        the rows usable there (the weight is then one per step).
         """
+        segments = self.lead_segments(start, stop, len(history))
+        if len(segments) > 1:
+            parts = [self._profile_parts_whole(history, a, b) for a, b in segments]
+            if any(part is None for part in parts):
+                return None
+            whole = [part for part in parts if part is not None]
+            weights = np.concatenate([np.full(b - a, part[2]) for (a, b), part in zip(segments, whole, strict=True)])
+            return (
+                np.concatenate([part[0] for part in whole]),
+                np.concatenate([part[1] for part in whole]),
+                weights,
+            )
+        return self._profile_parts_whole(history, start, stop)
+
+    def _profile_parts_whole(
+        self, history: np.ndarray, start: int, stop: int
+    ) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """`profile_parts` with the rows usable for every step of [start, stop)."""
         daily = self._rows(history, start, stop, [d * self.period for d in range(1, self.days + 1)])
         if not daily:
             return None
@@ -103,9 +146,9 @@ class DailyProfileForecaster:
         return self.blend(*parts)
 
     @staticmethod
-    def blend(by_day: np.ndarray, same_day: np.ndarray, weight: float) -> np.ndarray:
+    def blend(by_day: np.ndarray, same_day: np.ndarray, weight: float | np.ndarray) -> np.ndarray:
         """The profile: the daily median, `weight` of the way towards the same-weekday one."""
-        if weight == 0.0:
+        if np.ndim(weight) == 0 and weight == 0.0:
             return by_day
         blended: np.ndarray = (1 - weight) * by_day + weight * same_day
         return blended
@@ -121,7 +164,7 @@ class DailyProfileForecaster:
         if future_parts is None or past is None:
             return None
         by_day, same_day, weight = future_parts
-        week_ago = self._rows(history, n, n + horizon, [7 * self.period])
+        week_ago = self._week_ago(history, n, n + horizon)
         future = self.blend(by_day, same_day, weight)
         # Guard against a zero profile (an outage a day ago): compare with a floor
         # proportional to the typical level, so the ratio stays finite and scale-free.
@@ -131,12 +174,20 @@ class DailyProfileForecaster:
             profile=np.maximum(future, 0.0),
             by_day=by_day,
             same_weekday=same_day,
-            last_week=week_ago[0] if week_ago else same_day,
+            last_week=np.where(np.isnan(week_ago), same_day, week_ago),
             ratio=min(max(ratio, 1e-3), 1e3),
             level_gap=recent_level - float(np.mean(past)),
             recent_level=recent_level,
             floor=floor,
         )
+
+    def _week_ago(self, history: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """The smoothed demand a week before each step of [start, stop); NaN where that row is not usable."""
+        out = []
+        for a, b in self.lead_segments(start, stop, len(history)):
+            row = self._rows(history, a, b, [7 * self.period])
+            out.append(row[0] if row else np.full(b - a, np.nan))
+        return np.concatenate(out) if out else np.zeros(0)
 
     def __call__(self, history: np.ndarray, horizon: int) -> np.ndarray:
         history = np.asarray(history, dtype=float)

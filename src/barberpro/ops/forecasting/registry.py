@@ -9,7 +9,12 @@ from barberpro.ops.forecasting.ensemble import ProfileEtsEnsemble
 from barberpro.ops.forecasting.naive import SeasonalNaive
 from barberpro.ops.forecasting.profile import DailyProfileModel
 from barberpro.ops.forecasting.select import BacktestWeightedModel
-from barberpro.ops.forecasting.stacked import StackedProfileForecaster, StackedProfileGapModel, StackedProfileModel
+from barberpro.ops.forecasting.stacked import (
+    StackedProfileForecaster,
+    StackedProfileGapModel,
+    StackedProfileLeadRowsModel,
+    StackedProfileModel,
+)
 from barberpro.ops.forecasting.statistical import AutoEtsModel, MstlModel
 
 DEFAULT_MODEL = "stacked_profile"
@@ -39,6 +44,7 @@ MODELS: dict[str, Callable[[], ForecastModel]] = {
     "weighted_profile": BacktestWeightedModel,
     "stacked_profile": StackedProfileModel,
     "stacked_profile_gap": StackedProfileGapModel,
+    "stacked_profile_lead_rows": StackedProfileLeadRowsModel,
     "prophet_lstm": _hybrid,
 }
 

@@ -111,7 +111,22 @@ def _lag_medians(
 def _blended(
     base: DailyProfileForecaster, smooth: np.ndarray, origins: np.ndarray, offset: int, span: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """`DailyProfileForecaster.profile_parts` for many origins: daily median, weekday median, weight, week-ago row."""
+    """`DailyProfileForecaster.profile_parts` for many origins: daily median, weekday median, blend,
+    week-ago row, and whether the profile is defined. Cut into the base's lead segments
+    (relative to the origin, so the same for every origin) where it has more than one."""
+    segments = base.lead_segments(offset, offset + span, 0)
+    if len(segments) == 1:
+        return _blended_whole(base, smooth, origins, offset, span)
+    parts = [_blended_whole(base, smooth, origins, a, b - a) for a, b in segments]
+    by_day, same_day, blend, week_ago = (np.concatenate([part[i] for part in parts], axis=1) for i in range(4))
+    covered = np.logical_and.reduce([part[4] for part in parts])
+    return by_day, same_day, blend, week_ago, np.asarray(covered, dtype=bool)
+
+
+def _blended_whole(
+    base: DailyProfileForecaster, smooth: np.ndarray, origins: np.ndarray, offset: int, span: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`_blended` with the rows usable for every step of the span."""
     period = base.period
     by_day, daily_ok = _lag_medians(base, smooth, origins, offset, span, [d * period for d in range(1, base.days + 1)])
     weekly, weekly_ok = _lag_medians(
@@ -293,13 +308,14 @@ class StackedProfileForecaster:
         non_negative: bool = True,
         level_gap: bool = False,
         solver: str = "normal",
+        per_lead_rows: bool = False,
     ) -> None:
         self.solver = solver
         self.non_negative = non_negative
         self.columns = np.arange(len(FEATURES) if level_gap else BASE_FEATURES)
         self.min_history_steps = round(min_history_days * steps_per_day(step_minutes))
         self.half_life_steps = None if half_life_days is None else half_life_days * steps_per_day(step_minutes)
-        self.base = DailyProfileForecaster(step_minutes)
+        self.base = DailyProfileForecaster(step_minutes, per_lead_rows=per_lead_rows)
         self.period = self.base.period
         self.fit_steps = max(1, round(fit_days * self.period))
         self.every = max(1, self.period // origins_per_day)
@@ -438,3 +454,12 @@ class StackedProfileGapModel(StackedProfileModel):
 
     def point_forecaster(self, step_minutes: float) -> StackedProfileForecaster:
         return StackedProfileForecaster(step_minutes, level_gap=True)
+
+
+class StackedProfileLeadRowsModel(StackedProfileModel):
+    """The stacked profile whose past rows are judged lead by lead (`per_lead_rows`; ADR 0206)."""
+
+    name = "stacked_profile_lead_rows"
+
+    def point_forecaster(self, step_minutes: float) -> StackedProfileForecaster:
+        return StackedProfileForecaster(step_minutes, per_lead_rows=True)
