@@ -46,7 +46,8 @@ SETTINGS = (
 
 def parse(setting: str) -> tuple[str, dict[str, float]]:
     """`key=value,...`: policy settings, `forecaster=NAME` (shipped, profile, profile_1h, weighted,
-    weighted_1h, stacked, stacked_gap, stacked_lead_rows) and `hpa_target=X` (the hybrid's HPA half)."""
+    weighted_1h, stacked, stacked_gap, stacked_lead_rows,
+    stacked_weekly_ratio) and `hpa_target=X` (the hybrid's HPA half)."""
     if setting == "shipped":
         return "shipped", {}
     pairs = [tuple(item.split("=")) for item in setting.split(",")]
@@ -77,6 +78,10 @@ def forecaster_for(name: str, step: float) -> object:
         from barberpro.ops.forecasting.stacked import StackedProfileForecaster
 
         return StackedProfileForecaster(step, per_lead_rows=True)
+    if name == "stacked_weekly_ratio":
+        from barberpro.ops.forecasting.stacked import StackedProfileForecaster
+
+        return StackedProfileForecaster(step, weekly_ratio=True)
     if name == "profile":
         return DailyProfileForecaster(step)
     if name == "weighted_1h":

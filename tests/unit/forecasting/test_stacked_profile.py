@@ -189,3 +189,20 @@ def test_the_level_gap_variant_weighs_six_features_and_stays_scale_free() -> Non
     assert fc.feature_names[-1] == "profile_plus_gap"
     forecast = fc(y, PER_DAY)
     assert np.array_equal(StackedProfileForecaster(STEP, level_gap=True)(y * 8.0, PER_DAY), forecast * 8.0)
+
+
+def test_the_weekly_ratio_feature_is_last_week_at_the_current_level() -> None:
+    y = weekly_series(16, seed=6)
+    y[-4:] *= 1.5  # the last two hours run 50 % above last week's
+    parts = DailyProfileForecaster(STEP).components(y, 6)
+    assert parts is not None
+    from barberpro.ops.forecasting.stacked import FEATURES, features
+
+    column = features(parts)[:, FEATURES.index("last_week_x_ratio")]
+    ratio = (parts.recent_level + parts.floor) / (parts.recent_week_ago + parts.floor)
+    np.testing.assert_allclose(column, parts.last_week * ratio)
+    # The level window is one step here (30 minutes): last week's step before now.
+    assert parts.recent_week_ago == y[-1 - 7 * PER_DAY]
+    assert ratio > 1.3
+    fc = StackedProfileForecaster(STEP, weekly_ratio=True)
+    assert fc.feature_names[-1] == "last_week_x_ratio" and len(fc.feature_names) == 6

@@ -38,6 +38,7 @@ class ProfileComponents:
     level_gap: float  # recent demand minus the profile at the same steps
     recent_level: float  # mean demand over the level window
     floor: float  # 5 % of the last day's mean demand: the ratio's guard against a zero profile
+    recent_week_ago: float  # the week-ago row over the level window (the weekday median where it has none)
 
 
 class DailyProfileForecaster:
@@ -160,9 +161,11 @@ class DailyProfileForecaster:
             return None
         recent_level = float(np.mean(history[-self.level_steps :]))
         future_parts = self.profile_parts(history, n, n + horizon)
-        past = self.profile(history, n - min(n, self.level_steps), n)
-        if future_parts is None or past is None:
+        past_parts = self.profile_parts(history, n - min(n, self.level_steps), n)
+        if future_parts is None or past_parts is None:
             return None
+        past = self.blend(*past_parts)
+        past_week_ago = self._week_ago(history, n - min(n, self.level_steps), n)
         by_day, same_day, weight = future_parts
         week_ago = self._week_ago(history, n, n + horizon)
         future = self.blend(by_day, same_day, weight)
@@ -179,6 +182,7 @@ class DailyProfileForecaster:
             level_gap=recent_level - float(np.mean(past)),
             recent_level=recent_level,
             floor=floor,
+            recent_week_ago=float(np.mean(np.where(np.isnan(past_week_ago), past_parts[1], past_week_ago))),
         )
 
     def _week_ago(self, history: np.ndarray, start: int, stop: int) -> np.ndarray:

@@ -14,6 +14,7 @@ from barberpro.ops.forecasting.stacked import (
     StackedProfileGapModel,
     StackedProfileLeadRowsModel,
     StackedProfileModel,
+    StackedProfileWeeklyRatioModel,
 )
 from barberpro.ops.forecasting.statistical import AutoEtsModel, MstlModel
 
@@ -45,6 +46,7 @@ MODELS: dict[str, Callable[[], ForecastModel]] = {
     "stacked_profile": StackedProfileModel,
     "stacked_profile_gap": StackedProfileGapModel,
     "stacked_profile_lead_rows": StackedProfileLeadRowsModel,
+    "stacked_profile_weekly_ratio": StackedProfileWeeklyRatioModel,
     "prophet_lstm": _hybrid,
 }
 

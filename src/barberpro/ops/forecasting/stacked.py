@@ -32,7 +32,15 @@ from barberpro.ops.forecasting.base import steps_per_day
 from barberpro.ops.forecasting.intervals import PointModelWithIntervals
 from barberpro.ops.forecasting.profile import DailyProfileForecaster, ProfileComponents
 
-FEATURES = ("by_day", "same_weekday", "last_week", "profile_x_ratio", "recent_level", "profile_plus_gap")
+FEATURES = (
+    "by_day",
+    "same_weekday",
+    "last_week",
+    "profile_x_ratio",
+    "recent_level",
+    "profile_plus_gap",
+    "last_week_x_ratio",
+)
 BASE_FEATURES = 5  # the default uses the first five
 
 
@@ -49,8 +57,15 @@ def features(parts: ProfileComponents) -> np.ndarray:
             np.full(h, parts.recent_level + parts.floor),
             # The level gap in requests, not as a ratio (the additive form MSTL-like models use).
             parts.profile + parts.level_gap,
+            # Last week's steps rescaled by the level against last week's (a weekly season's level).
+            parts.last_week * _clipped_ratio(parts.recent_level, parts.recent_week_ago, parts.floor),
         ]
     )
+
+
+def _clipped_ratio(recent: float | np.ndarray, reference: float | np.ndarray, floor: float | np.ndarray) -> np.ndarray:
+    """(recent + floor) / (reference + floor), clipped as the profile's level ratio is."""
+    return np.asarray(np.clip((recent + floor) / (reference + floor), 1e-3, 1e3))
 
 
 def _smoothed(y: np.ndarray, width: int) -> np.ndarray:
@@ -164,10 +179,11 @@ def training_features(
     # The level ratio and the recent level do not depend on the horizon: once for all origins.
     last_day = np.mean(y[origins[:, None] - period + np.arange(period)[None, :]], axis=1)
     floor = 0.05 * np.maximum(last_day, 1e-9)
-    _, _, past, _, past_ok = _blended(base, smooth, origins, -level, level)
+    _, _, past, past_week_ago, past_ok = _blended(base, smooth, origins, -level, level)
     recent = np.mean(y[origins[:, None] - level + np.arange(level)[None, :]], axis=1)
     ratio = np.clip((recent + floor) / (np.mean(past, axis=1) + floor), 1e-3, 1e3)
     gap = recent - np.mean(past, axis=1)
+    weekly_ratio = _clipped_ratio(recent, np.mean(past_week_ago, axis=1), floor)
     for group in _horizon_groups(base, np.unique(horizons).tolist()):
         # One pass per group at its longest horizon, each origin's block cut to its own.
         member = np.flatnonzero(np.isin(horizons, group))
@@ -182,6 +198,7 @@ def training_features(
                 profile * ratio[member, None],
                 np.broadcast_to((recent[member] + floor[member])[:, None], blend.shape),
                 profile + gap[member, None],
+                week_ago * weekly_ratio[member, None],
             ],
             axis=2,
         )
@@ -307,12 +324,15 @@ class StackedProfileForecaster:
         min_history_days: float = 7.0,
         non_negative: bool = True,
         level_gap: bool = False,
+        weekly_ratio: bool = False,
         solver: str = "normal",
         per_lead_rows: bool = False,
     ) -> None:
         self.solver = solver
         self.non_negative = non_negative
-        self.columns = np.arange(len(FEATURES) if level_gap else BASE_FEATURES)
+        extra = [5] if level_gap else []
+        extra += [6] if weekly_ratio else []
+        self.columns = np.array(list(range(BASE_FEATURES)) + extra)
         self.min_history_steps = round(min_history_days * steps_per_day(step_minutes))
         self.half_life_steps = None if half_life_days is None else half_life_days * steps_per_day(step_minutes)
         self.base = DailyProfileForecaster(step_minutes, per_lead_rows=per_lead_rows)
@@ -342,8 +362,8 @@ class StackedProfileForecaster:
         lead = float(np.sqrt(self.edges[b] * max(self.edges[b + 1] - 1, self.edges[b])))
         d = self.base.damping**lead
         weekday = self.base.weekly_weight
-        full = np.array([(1.0 - d) * (1.0 - weekday), (1.0 - d) * weekday, 0.0, d, 0.0, 0.0])
-        return full[self.columns]
+        full = np.array([(1.0 - d) * (1.0 - weekday), (1.0 - d) * weekday, 0.0, d, 0.0, 0.0, 0.0])
+        return np.asarray(full[self.columns], float)
 
     def fit(self, y: np.ndarray) -> StackedProfileForecaster:
         """Learn the weights from `y` alone (what an earlier fit learnt is dropped)."""
@@ -463,3 +483,12 @@ class StackedProfileLeadRowsModel(StackedProfileModel):
 
     def point_forecaster(self, step_minutes: float) -> StackedProfileForecaster:
         return StackedProfileForecaster(step_minutes, per_lead_rows=True)
+
+
+class StackedProfileWeeklyRatioModel(StackedProfileModel):
+    """The stacked profile with last week's steps rescaled to the current level as a feature (ADR 0205)."""
+
+    name = "stacked_profile_weekly_ratio"
+
+    def point_forecaster(self, step_minutes: float) -> StackedProfileForecaster:
+        return StackedProfileForecaster(step_minutes, weekly_ratio=True)
