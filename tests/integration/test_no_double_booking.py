@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import httpx
+import pytest
 from live_server import live_server
 from sqlalchemy import text
 
 from barberpro.bootstrap import Platform
+from barberpro.domain.booking import Booking, BookingStatus
+from barberpro.domain.errors import SlotUnavailable
+from barberpro.domain.identifiers import new_id
 from platform_fixtures import TenantFixture
 
 REQUESTS = 60
@@ -82,3 +90,43 @@ def test_any_barber_race_is_spread_never_doubled(platform: Platform, alpha: Tena
     assert sorted(winners) == sorted(alpha.barber_ids)
     booked = _live_bookings(platform)
     assert len(booked) == barbers and len({b for b, _ in booked}) == barbers
+
+
+def test_crossed_overlapping_inserts_lose_the_slot_instead_of_failing(platform: Platform, alpha: TenantFixture) -> None:
+    """Two transactions each hold one booking and then ask for the other's time: each waits on the
+    other's uncommitted row, a deadlock PostgreSQL breaks by failing one of them. Both must end in
+    a clean "slot taken" (never a server error) with their first booking kept."""
+    if platform.database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: two write transactions never interleave")
+    barber = alpha.barber_ids[0]
+
+    def block(hour: int) -> Booking:
+        start = datetime(2026, 3, 3, hour, tzinfo=UTC)
+        return Booking(id=new_id(), tenant_id=alpha.tenant_id, shop_id=alpha.shop_id, barber_id=barber,
+                       service_id=None, customer_id=None, start=start, end=start + timedelta(minutes=30),
+                       blocks_until=start + timedelta(minutes=30), status=BookingStatus.CONFIRMED,
+                       price=Decimal(0), created_at=start - timedelta(days=1), kind="block")  # fmt: skip
+
+    first_written = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def writer(name: str, own: Booking, other: Booking, delay: float) -> None:
+        uow = platform.uow(alpha.tenant_id)
+        with uow:
+            uow.bookings.add(own)
+            first_written.wait()
+            time.sleep(delay)  # the second writer asks once the first is already waiting
+            try:
+                uow.bookings.add(replace(other, id=new_id()))
+                outcomes[name] = "booked"
+            except SlotUnavailable:
+                outcomes[name] = "lost"
+            uow.commit()
+
+    ten, eleven = block(13), block(14)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(writer, "a", ten, eleven, 0.0), pool.submit(writer, "b", eleven, ten, 0.5)]
+        for future in futures:
+            future.result(timeout=60)  # a server error in either writer fails here
+    assert outcomes == {"a": "lost", "b": "lost"}
+    assert sorted(starts for _, starts in _live_bookings(platform)) == [ten.start, eleven.start]

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from barberpro.adapters.db import mapping as m
 from barberpro.adapters.db import tables as t
@@ -287,6 +287,10 @@ def _is_exclusion_violation(error: IntegrityError) -> bool:
     return getattr(error.orig, "sqlstate", None) == "23P01"
 
 
+def _is_deadlock(error: OperationalError) -> bool:
+    return getattr(error.orig, "sqlstate", None) == "40P01"
+
+
 class SqlBookingRepository(_Scoped):
     def get(self, booking_id: str) -> Booking | None:
         row = self._c.execute(_GET_BOOKING, {"t": self._tenant, "i": booking_id}).one_or_none()
@@ -311,6 +315,14 @@ class SqlBookingRepository(_Scoped):
                 return self._c.execute(statement, parameters)
         except IntegrityError as error:
             if _is_exclusion_violation(error):
+                raise SlotUnavailable("that time is no longer available", field="start") from error
+            raise
+        except OperationalError as error:
+            # Transactions writing overlapping bookings at once each wait on the other's
+            # uncommitted row in the exclusion check; PostgreSQL breaks the cycle by failing
+            # one. Rolled back to the savepoint, that one has lost the slot (the other's row
+            # stands), and the rest of its transaction is intact.
+            if _is_deadlock(error):
                 raise SlotUnavailable("that time is no longer available", field="start") from error
             raise
 
