@@ -19,12 +19,9 @@ import sys
 import time
 from pathlib import Path
 
+from forecast_accuracy import TRACES  # the dev traces and their test-span days, as evaluated there
+
 ROOT = Path(__file__).resolve().parents[1]
-TRACES = {
-    "nasa_http_1995_1min.csv": 7.0,
-    "nab_elb_request_count_5min.csv": 4.0,
-    "nab_nyc_taxi_30min.csv": 7.0,
-}
 
 
 def main() -> None:

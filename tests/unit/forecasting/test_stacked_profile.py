@@ -108,39 +108,13 @@ def test_traffic_scaled_by_a_power_of_two_gets_the_identical_forecast(k: int, se
     assert np.array_equal(scaled, StackedProfileForecaster(STEP)(y, 12) * 2.0**k)
 
 
-def test_training_features_at_once_equal_the_one_origin_path() -> None:
-    # The fit builds its features for all origins at once; they must be the forecast's own.
+def assert_training_features_match_one_origin_path(
+    base: DailyProfileForecaster, y: np.ndarray, origins: np.ndarray, horizons: np.ndarray, share: float
+) -> None:
+    """The fit's features for all origins at once equal `features(components)` origin by origin
+    (they must be the forecast's own), for at least `share` of the origins (the rest have no profile)."""
     from barberpro.ops.forecasting.stacked import features, training_features
 
-    y = weekly_series(24, seed=5)
-    y[10 * PER_DAY : 10 * PER_DAY + 30] = 0.0  # an outage, so the ratio's floor is exercised
-    base = DailyProfileForecaster(STEP)
-    origins = np.arange(PER_DAY - 3, len(y) - 1, 7)
-    horizons = np.minimum(np.where(np.arange(len(origins)) % 3 == 0, PER_DAY, 4), len(y) - origins)
-    blocks = training_features(base, y, origins, horizons)
-    checked = 0
-    for t, h in zip(origins.tolist(), horizons.tolist(), strict=True):
-        parts = base.components(y[:t], h)
-        if parts is None:
-            assert t not in blocks
-            continue
-        np.testing.assert_allclose(blocks[t], features(parts), rtol=1e-9, atol=1e-9)
-        checked += 1
-    assert checked > 0.9 * len(origins)
-
-
-@pytest.mark.parametrize("per_lead_rows", [False, True])
-def test_training_features_equal_the_one_origin_path_on_five_minute_steps(per_lead_rows: bool) -> None:
-    # Five-minute steps smooth over three steps, so a day-ahead forecast's last lead
-    # reaches past now with yesterday's row: the rows rule matters here.
-    from barberpro.ops.forecasting.stacked import features, training_features
-
-    per_day = 288
-    t = np.arange(16 * per_day)
-    y = 50 + 30 * np.sin(2 * np.pi * t / per_day) + np.random.default_rng(3).gamma(2.0, 3.0, len(t))
-    base = DailyProfileForecaster(5.0, per_lead_rows=per_lead_rows)
-    origins = np.arange(per_day - 2, len(y) - 1, 97)
-    horizons = np.minimum(np.where(np.arange(len(origins)) % 2 == 0, per_day, 24), len(y) - origins)
     blocks = training_features(base, y, origins, horizons)
     checked = 0
     for origin, h in zip(origins.tolist(), horizons.tolist(), strict=True):
@@ -150,7 +124,28 @@ def test_training_features_equal_the_one_origin_path_on_five_minute_steps(per_le
             continue
         np.testing.assert_allclose(blocks[origin], features(parts), rtol=1e-9, atol=1e-9)
         checked += 1
-    assert checked > 0.8 * len(origins)
+    assert checked > share * len(origins)
+
+
+def test_training_features_at_once_equal_the_one_origin_path() -> None:
+    y = weekly_series(24, seed=5)
+    y[10 * PER_DAY : 10 * PER_DAY + 30] = 0.0  # an outage, so the ratio's floor is exercised
+    origins = np.arange(PER_DAY - 3, len(y) - 1, 7)
+    horizons = np.minimum(np.where(np.arange(len(origins)) % 3 == 0, PER_DAY, 4), len(y) - origins)
+    assert_training_features_match_one_origin_path(DailyProfileForecaster(STEP), y, origins, horizons, 0.9)
+
+
+@pytest.mark.parametrize("per_lead_rows", [False, True])
+def test_training_features_equal_the_one_origin_path_on_five_minute_steps(per_lead_rows: bool) -> None:
+    # Five-minute steps smooth over three steps, so a day-ahead forecast's last lead
+    # reaches past now with yesterday's row: the rows rule matters here.
+    per_day = 288
+    t = np.arange(16 * per_day)
+    y = 50 + 30 * np.sin(2 * np.pi * t / per_day) + np.random.default_rng(3).gamma(2.0, 3.0, len(t))
+    base = DailyProfileForecaster(5.0, per_lead_rows=per_lead_rows)
+    origins = np.arange(per_day - 2, len(y) - 1, 97)
+    horizons = np.minimum(np.where(np.arange(len(origins)) % 2 == 0, per_day, 24), len(y) - origins)
+    assert_training_features_match_one_origin_path(base, y, origins, horizons, 0.8)
 
 
 def test_per_lead_rows_keep_yesterday_for_the_leads_it_can_serve() -> None:
