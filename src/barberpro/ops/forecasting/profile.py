@@ -81,6 +81,12 @@ class DailyProfileForecaster:
             rows.append((csum[width:] - csum[:-width]) / width)
         return rows
 
+    def row_lags(self) -> list[int]:
+        """The lags of the past rows the profile reads: each of the last days, then each past week."""
+        return [d * self.period for d in range(1, self.days + 1)] + [
+            w * 7 * self.period for w in range(1, self.weeks + 1)
+        ]
+
     def lead_segments(self, start: int, stop: int, n: int) -> list[tuple[int, int]]:
         """[start, stop) cut where a past row stops being usable (`per_lead_rows`), else whole.
 
@@ -93,10 +99,7 @@ class DailyProfileForecaster:
         if not self.per_lead_rows:
             return [(start, stop)]
         half = self.smooth // 2
-        lags = [d * self.period for d in range(1, self.days + 1)] + [
-            w * 7 * self.period for w in range(1, self.weeks + 1)
-        ]
-        cuts = sorted({n + lag + half - self.smooth + 1 for lag in lags} | {start, stop})
+        cuts = sorted({n + lag + half - self.smooth + 1 for lag in self.row_lags()} | {start, stop})
         cuts = [c for c in cuts if start <= c <= stop]
         return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
 

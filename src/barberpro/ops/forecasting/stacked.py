@@ -216,8 +216,8 @@ def _horizon_groups(base: DailyProfileForecaster, horizons: list[int]) -> list[l
     such a set, horizons up to twice the shortest share a pass (at most twice the work
     for any origin, and a few passes however many horizons there are).
     """
-    width, half, period = base.smooth, base.smooth // 2, base.period
-    lags = [d * period for d in range(1, base.days + 1)] + [w * 7 * period for w in range(1, base.weeks + 1)]
+    width, half = base.smooth, base.smooth // 2
+    lags = base.row_lags()
     same_rows: dict[tuple[bool, ...], list[int]] = {}
     for h in sorted(horizons):
         same_rows.setdefault(tuple(h - lag - half + width - 1 <= 0 for lag in lags), []).append(h)
