@@ -181,7 +181,7 @@ def training_features(
     floor = 0.05 * np.maximum(last_day, 1e-9)
     _, _, past, past_week_ago, past_ok = _blended(base, smooth, origins, -level, level)
     recent = np.mean(y[origins[:, None] - level + np.arange(level)[None, :]], axis=1)
-    ratio = np.clip((recent + floor) / (np.mean(past, axis=1) + floor), 1e-3, 1e3)
+    ratio = _clipped_ratio(recent, np.mean(past, axis=1), floor)
     gap = recent - np.mean(past, axis=1)
     weekly_ratio = _clipped_ratio(recent, np.mean(past_week_ago, axis=1), floor)
     for group in _horizon_groups(base, np.unique(horizons).tolist()):
@@ -254,7 +254,7 @@ def lad_ridge(
     Each solve works on the features x features normal equations, not on the rows:
     with G = X'RX + pull I = LL' (Cholesky) and c = X'Ry + pull prior,
     |R^1/2 (Xw - y)|^2 + pull |w - prior|^2 = |L'w - L^-1 c|^2 + constant, so the
-    same non-negative least-squares problem is solved on a k x k system (k = 5)
+    same non-negative least-squares problem is solved on a k x k system (k = 5 features)
     instead of a rows x k one (tens of thousands of rows): the same minimiser,
     a fraction of the time. The ridge keeps G well conditioned. `solver="rows"`
     solves the stacked rows system itself, as the first version did (kept to
