@@ -132,7 +132,8 @@ def test_training_features_at_once_equal_the_one_origin_path() -> None:
     y[10 * PER_DAY : 10 * PER_DAY + 30] = 0.0  # an outage, so the ratio's floor is exercised
     origins = np.arange(PER_DAY - 3, len(y) - 1, 7)
     horizons = np.minimum(np.where(np.arange(len(origins)) % 3 == 0, PER_DAY, 4), len(y) - origins)
-    assert_training_features_match_one_origin_path(DailyProfileForecaster(STEP), y, origins, horizons, 0.9)
+    base = DailyProfileForecaster(STEP, week_ago_level=True)
+    assert_training_features_match_one_origin_path(base, y, origins, horizons, 0.9)
 
 
 @pytest.mark.parametrize("per_lead_rows", [False, True])
@@ -142,7 +143,7 @@ def test_training_features_equal_the_one_origin_path_on_five_minute_steps(per_le
     per_day = 288
     t = np.arange(16 * per_day)
     y = 50 + 30 * np.sin(2 * np.pi * t / per_day) + np.random.default_rng(3).gamma(2.0, 3.0, len(t))
-    base = DailyProfileForecaster(5.0, per_lead_rows=per_lead_rows)
+    base = DailyProfileForecaster(5.0, per_lead_rows=per_lead_rows, week_ago_level=True)
     origins = np.arange(per_day - 2, len(y) - 1, 97)
     horizons = np.minimum(np.where(np.arange(len(origins)) % 2 == 0, per_day, 24), len(y) - origins)
     assert_training_features_match_one_origin_path(base, y, origins, horizons, 0.8)
@@ -189,7 +190,7 @@ def test_the_level_gap_variant_weighs_six_features_and_stays_scale_free() -> Non
 def test_the_weekly_ratio_feature_is_last_week_at_the_current_level() -> None:
     y = weekly_series(16, seed=6)
     y[-4:] *= 1.5  # the last two hours run 50 % above last week's
-    parts = DailyProfileForecaster(STEP).components(y, 6)
+    parts = DailyProfileForecaster(STEP, week_ago_level=True).components(y, 6)
     assert parts is not None
     from barberpro.ops.forecasting.stacked import FEATURES, features
 
@@ -201,3 +202,7 @@ def test_the_weekly_ratio_feature_is_last_week_at_the_current_level() -> None:
     assert ratio > 1.3
     fc = StackedProfileForecaster(STEP, weekly_ratio=True)
     assert fc.feature_names[-1] == "last_week_x_ratio" and len(fc.feature_names) == 6
+    # The default forecaster does not read the week-ago level at all (it is on every forecast's path).
+    default_parts = DailyProfileForecaster(STEP).components(y, 6)
+    assert default_parts is not None and np.isnan(default_parts.recent_week_ago)
+    assert not StackedProfileForecaster(STEP).base.week_ago_level

@@ -38,7 +38,9 @@ class ProfileComponents:
     level_gap: float  # recent demand minus the profile at the same steps
     recent_level: float  # mean demand over the level window
     floor: float  # 5 % of the last day's mean demand: the ratio's guard against a zero profile
-    recent_week_ago: float  # the week-ago row over the level window (the weekday median where it has none)
+    recent_week_ago: (
+        float  # the week-ago row over the level window (the weekday median where it has none); NaN unless asked for
+    )
 
 
 class DailyProfileForecaster:
@@ -54,6 +56,7 @@ class DailyProfileForecaster:
         weekly_weight: float = 0.5,
         additive: bool = False,
         per_lead_rows: bool = False,
+        week_ago_level: bool = False,
     ) -> None:
         self.step_minutes = step_minutes
         self.period = max(1, round(24 * 60 / step_minutes))
@@ -65,6 +68,7 @@ class DailyProfileForecaster:
         self.damping = 0.5 ** (step_minutes / (60.0 * level_half_life_hours))
         self.additive = additive
         self.per_lead_rows = per_lead_rows
+        self.week_ago_level = week_ago_level  # read the week-ago level too (only a measured variant uses it)
 
     def _rows(self, history: np.ndarray, start: int, stop: int, lags: list[int]) -> list[np.ndarray]:
         """The demand, smoothed, over [start, stop) shifted back by each lag that the history covers."""
@@ -168,7 +172,6 @@ class DailyProfileForecaster:
         if future_parts is None or past_parts is None:
             return None
         past = self.blend(*past_parts)
-        past_week_ago = self._week_ago(history, n - min(n, self.level_steps), n)
         by_day, same_day, weight = future_parts
         week_ago = self._week_ago(history, n, n + horizon)
         future = self.blend(by_day, same_day, weight)
@@ -185,8 +188,14 @@ class DailyProfileForecaster:
             level_gap=recent_level - float(np.mean(past)),
             recent_level=recent_level,
             floor=floor,
-            recent_week_ago=float(np.mean(np.where(np.isnan(past_week_ago), past_parts[1], past_week_ago))),
+            recent_week_ago=self._recent_week_ago(history, past_parts[1]) if self.week_ago_level else math.nan,
         )
+
+    def _recent_week_ago(self, history: np.ndarray, past_same_weekday: np.ndarray) -> float:
+        """Mean of the week-ago row over the level window, the weekday median where that row is missing."""
+        n = len(history)
+        row = self._week_ago(history, n - min(n, self.level_steps), n)
+        return float(np.mean(np.where(np.isnan(row), past_same_weekday, row)))
 
     def _week_ago(self, history: np.ndarray, start: int, stop: int) -> np.ndarray:
         """The smoothed demand a week before each step of [start, stop); NaN where that row is not usable."""

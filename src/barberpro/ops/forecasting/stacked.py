@@ -335,7 +335,7 @@ class StackedProfileForecaster:
         self.columns = np.array(list(range(BASE_FEATURES)) + extra)
         self.min_history_steps = round(min_history_days * steps_per_day(step_minutes))
         self.half_life_steps = None if half_life_days is None else half_life_days * steps_per_day(step_minutes)
-        self.base = DailyProfileForecaster(step_minutes, per_lead_rows=per_lead_rows)
+        self.base = DailyProfileForecaster(step_minutes, per_lead_rows=per_lead_rows, week_ago_level=weekly_ratio)
         self.period = self.base.period
         self.fit_steps = max(1, round(fit_days * self.period))
         self.every = max(1, self.period // origins_per_day)
