@@ -18,6 +18,7 @@ from barberpro.application.audit import record
 from barberpro.application.context import Context
 from barberpro.application.payment_ports import Invoice, Payment, PaymentsUnitOfWork
 from barberpro.application.permissions import require_role
+from barberpro.application.ports import AuditEntry
 from barberpro.domain.booking import Booking, Review
 from barberpro.domain.consent import PrivacyConsent
 from barberpro.domain.errors import NotFound
@@ -85,8 +86,14 @@ def _consent(consent: PrivacyConsent) -> dict[str, Any]:
     }
 
 
-def _booking(uow: PaymentsUnitOfWork, booking: Booking, names: dict[str, str]) -> dict[str, Any]:
-    trail = uow.audit.list(entity_id=booking.id, action="BookingCancelled", limit=1)
+def _booking(
+    booking: Booking,
+    names: dict[str, str],
+    cancelled: AuditEntry | None,
+    payment: Payment | None,
+    invoice: Invoice | None,
+    review: Review | None,
+) -> dict[str, Any]:
     return {
         "id": booking.id,
         "local": names.get(booking.shop_id, ""),
@@ -98,10 +105,10 @@ def _booking(uow: PaymentsUnitOfWork, booking: Booking, names: dict[str, str]) -
         "precio": _ars(booking.price),
         "notas": booking.notes,
         "reservado": _local(booking.created_at),
-        "cancelado": _local(trail[0].occurred_at) if trail else None,
-        "pago": _payment(uow.payments.for_booking(booking.id)),
-        "factura": _invoice(uow.invoices.for_booking(booking.id)),
-        "reseña": _review(uow.reviews.by_booking(booking.id)),
+        "cancelado": _local(cancelled.occurred_at) if cancelled is not None else None,
+        "pago": _payment(payment),
+        "factura": _invoice(invoice),
+        "reseña": _review(review),
     }
 
 
@@ -118,6 +125,12 @@ def export_customer_data(uow: PaymentsUnitOfWork, ctx: Context, customer_id: str
         names = {s.id: s.name for s in uow.shops.list()}
         names |= {b.id: b.name for b in uow.barbers.list()}
         names |= {s.id: s.name for s in uow.services.list()}
+        # One query per kind for all bookings: a regular customer has hundreds of them.
+        ids = [booking.id for booking in bookings]
+        cancellations = uow.audit.first_per_entity(ids, "BookingCancelled")
+        payments = uow.payments.for_bookings(ids)
+        invoices = uow.invoices.for_bookings(ids)
+        reviews = uow.reviews.by_bookings(ids)
         document = {
             "formato": FORMAT,
             "comercio": uow.tenant.get().name,
@@ -130,7 +143,17 @@ def export_customer_data(uow: PaymentsUnitOfWork, ctx: Context, customer_id: str
                 "dni": customer.dni,
                 "alta": _local(created[0].occurred_at) if created else None,
             },
-            "turnos": [_booking(uow, booking, names) for booking in bookings],
+            "turnos": [
+                _booking(
+                    booking,
+                    names,
+                    cancellations.get(booking.id),
+                    payments.get(booking.id),
+                    invoices.get(booking.id),
+                    reviews.get(booking.id),
+                )
+                for booking in bookings
+            ],
             "consentimientos": [_consent(consent) for consent in consents],
         }
         record(

@@ -7,7 +7,7 @@ takes no prepayment never touches it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -162,6 +162,10 @@ class PaymentRepository(Protocol):
     def get(self, payment_id: str) -> Payment | None: ...
 
     def for_booking(self, booking_id: str, *, lock: bool = False) -> Payment | None: ...
+
+    def for_bookings(self, booking_ids: Iterable[str]) -> dict[str, Payment]:
+        """The payment for_booking returns (the newest), for many bookings at once, keyed by booking id;
+        bookings without one are absent."""
 
     def add(self, payment: Payment) -> None: ...
 
@@ -328,6 +332,9 @@ class InvoiceRepository(Protocol):
     def get(self, invoice_id: str) -> Invoice | None: ...
 
     def for_booking(self, booking_id: str) -> Invoice | None: ...
+
+    def for_bookings(self, booking_ids: Iterable[str]) -> dict[str, Invoice]:
+        """for_booking for many bookings at once, keyed by booking id; bookings without one are absent."""
 
     def add(self, invoice: Invoice) -> None:
         """Insert; returns silently if the booking already has one (check with for_booking)."""

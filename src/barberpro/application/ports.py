@@ -6,7 +6,7 @@ small fakes where a real one needs a network.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -203,6 +203,9 @@ class ReviewRepository(Protocol):
 
     def by_booking(self, booking_id: str) -> Review | None: ...
 
+    def by_bookings(self, booking_ids: Iterable[str]) -> dict[str, Review]:
+        """by_booking for many bookings at once, keyed by booking id; those without a review are absent."""
+
     def list(self, shop_id: str, *, after: tuple[datetime, str] | None = None, limit: int = 20) -> list[Review]: ...
 
     def summary(self, shop_id: str) -> tuple[int, float | None]: ...
@@ -247,6 +250,10 @@ class AuditLog(Protocol):
         limit: int = 100,
         newest_first: bool = False,
     ) -> list[AuditEntry]: ...
+
+    def first_per_entity(self, entity_ids: Iterable[str], action: str) -> dict[str, AuditEntry]:
+        """The oldest `action` entry of each entity (what `list(entity_id=..., action=..., limit=1)`
+        returns), keyed by entity id; entities without one are absent."""
 
 
 class Outbox(Protocol):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -53,6 +53,17 @@ _CUSTOMER_BY_PHONE = select(t.customers).where(
 _IDEMPOTENCY = select(t.idempotency_keys).where(
     t.idempotency_keys.c.tenant_id == bindparam("t"), t.idempotency_keys.c.key == bindparam("key")
 )
+
+
+# Ids per `IN (...)`: SQLite builds before 3.32 allow 999 bound parameters per statement.
+ID_CHUNK = 500
+
+
+def id_chunks(ids: Iterable[str]) -> Iterator[list[str]]:
+    """Distinct ids in batches small enough for one `IN (...)` on every supported database."""
+    distinct = list(dict.fromkeys(ids))
+    for start in range(0, len(distinct), ID_CHUNK):
+        yield distinct[start : start + ID_CHUNK]
 
 
 class _Scoped:
@@ -423,6 +434,13 @@ class SqlReviewRepository(_Scoped):
         ).one_or_none()
         return m.review_from(row) if row else None
 
+    def by_bookings(self, booking_ids: Iterable[str]) -> dict[str, Review]:
+        found: dict[str, Review] = {}
+        for chunk in id_chunks(booking_ids):
+            rows = self._c.execute(select(t.reviews).where(_R.tenant_id == self._tenant, _R.booking_id.in_(chunk)))
+            found.update((row.booking_id, m.review_from(row)) for row in rows)
+        return found
+
     def list(self, shop_id: str, *, after: tuple[datetime, str] | None = None, limit: int = 20) -> list[Review]:
         query = select(t.reviews).where(_R.tenant_id == self._tenant, _R.shop_id == shop_id)
         if after is not None:
@@ -553,21 +571,30 @@ class SqlAuditLog(_Scoped):
             query = query.where(t.audit_log.c.action == action)
         order = t.audit_log.c.seq.desc() if newest_first else t.audit_log.c.seq
         rows = self._c.execute(query.order_by(order).limit(limit))
-        return [
-            AuditEntry(
-                r.id,
-                r.tenant_id,
-                r.actor,
-                r.action,
-                r.entity_type,
-                r.entity_id,
-                r.before,
-                r.after,
-                r.request_id,
-                r.occurred_at,
+        return [_audit_entry(r) for r in rows]
+
+    def first_per_entity(self, entity_ids: Iterable[str], action: str) -> dict[str, AuditEntry]:
+        found: dict[str, AuditEntry] = {}
+        for chunk in id_chunks(entity_ids):
+            rows = self._c.execute(
+                select(t.audit_log)
+                .where(
+                    t.audit_log.c.tenant_id == self._tenant,
+                    t.audit_log.c.entity_id.in_(chunk),
+                    t.audit_log.c.action == action,
+                )
+                .order_by(t.audit_log.c.seq)
             )
-            for r in rows
-        ]
+            for r in rows:
+                if r.entity_id not in found:  # the lowest seq, as `list(..., limit=1)` returns
+                    found[r.entity_id] = _audit_entry(r)
+        return found
+
+
+def _audit_entry(r: Any) -> AuditEntry:
+    return AuditEntry(
+        r.id, r.tenant_id, r.actor, r.action, r.entity_type, r.entity_id, r.before, r.after, r.request_id, r.occurred_at
+    )
 
 
 class SqlOutbox(_Scoped):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from barberpro.adapters.db import tables as t
+from barberpro.adapters.db.repositories import id_chunks
 from barberpro.application.payment_ports import (
     Invoice,
     InvoiceStatus,
@@ -139,6 +141,13 @@ class SqlInvoiceRepository(_Scoped):
             select(t.invoices).where(_I.tenant_id == self._tenant, _I.booking_id == booking_id)
         ).one_or_none()
         return _invoice(row) if row else None
+
+    def for_bookings(self, booking_ids: Iterable[str]) -> dict[str, Invoice]:
+        found: dict[str, Invoice] = {}
+        for chunk in id_chunks(booking_ids):  # one invoice per booking: (tenant_id, booking_id) is unique
+            rows = self._c.execute(select(t.invoices).where(_I.tenant_id == self._tenant, _I.booking_id.in_(chunk)))
+            found.update((row.booking_id, _invoice(row)) for row in rows)
+        return found
 
     def add(self, invoice: Invoice) -> None:
         try:

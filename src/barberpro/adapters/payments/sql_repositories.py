@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from barberpro.adapters.db import tables as t
+from barberpro.adapters.db.repositories import id_chunks
 from barberpro.application.payment_ports import (
     Payment,
     PaymentMode,
@@ -122,6 +124,19 @@ class SqlPaymentRepository(_Scoped):
             query = query.with_for_update()
         row = self._c.execute(query).first()
         return _payment(row) if row else None
+
+    def for_bookings(self, booking_ids: Iterable[str]) -> dict[str, Payment]:
+        found: dict[str, Payment] = {}
+        for chunk in id_chunks(booking_ids):
+            rows = self._c.execute(
+                select(t.payments)
+                .where(_P.tenant_id == self._tenant, _P.booking_id.in_(chunk))
+                .order_by(_P.created_at.desc(), _P.id)
+            )
+            for row in rows:
+                if row.booking_id not in found:  # the database's order picks it, as in for_booking
+                    found[row.booking_id] = _payment(row)
+        return found
 
     def add(self, payment: Payment) -> None:
         self._c.execute(insert(t.payments).values(_payment_row(payment) | {"tenant_id": self._tenant}))
