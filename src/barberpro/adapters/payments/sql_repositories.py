@@ -26,6 +26,9 @@ _P = t.payments.c
 _R = t.refunds.c
 _S = t.shop_payment_settings.c
 _OPEN = (PaymentStatus.PENDING.value, PaymentStatus.IN_PROCESS.value)
+# A booking's payment is its newest one (a checkout started again after a rejected payment keeps the
+# older row); single and batch reads pick it by this one ordering.
+_NEWEST_FIRST = (_P.created_at.desc(), _P.id)
 
 
 class _Scoped:
@@ -117,7 +120,7 @@ class SqlPaymentRepository(_Scoped):
         query = (
             select(t.payments)
             .where(_P.tenant_id == self._tenant, _P.booking_id == booking_id)
-            .order_by(_P.created_at.desc(), _P.id)
+            .order_by(*_NEWEST_FIRST)
             .limit(1)
         )
         if lock:  # PostgreSQL: two notifications for one payment apply one after the other
@@ -131,7 +134,7 @@ class SqlPaymentRepository(_Scoped):
             rows = self._c.execute(
                 select(t.payments)
                 .where(_P.tenant_id == self._tenant, _P.booking_id.in_(chunk))
-                .order_by(_P.created_at.desc(), _P.id)
+                .order_by(*_NEWEST_FIRST)
             )
             for row in rows:
                 if row.booking_id not in found:  # the database's order picks it, as in for_booking
