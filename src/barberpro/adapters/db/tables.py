@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -12,13 +14,27 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from barberpro.adapters.db.types import UTCDateTime
+
+# The audit leaf format every new audit row is written in (`ops/audit/entries.py`): 2 commits
+# each personal value with the row's own random salt, so a redacted value cannot be found
+# again by hashing guesses (a phone number or DNI has few enough candidates to try them all).
+# Rows from before migration 0007 are format 1 (unsalted commitments) and verify as they were.
+AUDIT_LEAF_VERSION = 2
+
+
+def new_audit_salt() -> str:
+    """128 random bits, hex; erased when the row's personal values are redacted."""
+    return secrets.token_hex(16)
+
 
 metadata = MetaData(
     naming_convention={
@@ -243,6 +259,9 @@ audit_log = Table(
     Column("after", JSON, nullable=True),
     Column("request_id", String(64), nullable=False),
     Column("occurred_at", UTCDateTime, nullable=False),
+    # Migration 0007: filled by every insert through these defaults, so no writer can forget them.
+    Column("leaf_version", SmallInteger, nullable=False, default=AUDIT_LEAF_VERSION, server_default=text("1")),
+    Column("field_salt", String(32), nullable=True, default=new_audit_salt),
 )
 
 outbox = Table(

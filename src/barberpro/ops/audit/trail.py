@@ -39,6 +39,8 @@ def _row(r: Any) -> AuditRow:
         r.after,
         r.request_id,
         r.occurred_at,
+        r.leaf_version,
+        r.field_salt,
     )
 
 
@@ -264,8 +266,24 @@ def inclusion(database: Database, store: HeadStore, entry_id: str) -> dict[str, 
     }
 
 
+EXPORT_FIELDS = (
+    "seq",
+    "id",
+    "tenant_id",
+    "actor",
+    "action",
+    "entity_type",
+    "entity_id",
+    "before",
+    "after",
+    "request_id",
+    "occurred_at",
+)
+
+
 def export(database: Database, tenant_id: str, fmt: str = "json") -> str:
-    """One tenant's trail, for an AFIP or customer request (redacted values stay redacted)."""
+    """One tenant's trail, for an AFIP or customer request (redacted values stay redacted; the
+    rows' salts stay in the database)."""
     with database.engine.connect() as connection:
         rows = [r.as_dict() for r in read_rows(connection, tenant_id=tenant_id)]
     if fmt == "json":
@@ -273,7 +291,7 @@ def export(database: Database, tenant_id: str, fmt: str = "json") -> str:
     if fmt != "csv":
         raise ValueError("format must be json or csv")
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(AuditRow.__dataclass_fields__))
+    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
     writer.writeheader()
     for row in rows:
         writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v for k, v in row.items()})
@@ -281,7 +299,10 @@ def export(database: Database, tenant_id: str, fmt: str = "json") -> str:
 
 
 def redact(database: Database, *, before: datetime | None = None, entity_id: str | None = None) -> int:
-    """Replace personal values by their commitments (retention or a data subject's request)."""
+    """Replace personal values by their commitments (retention or a data subject's request).
+
+    A row's salt goes with its values: what is left commits to them but cannot confirm a guess.
+    """
     if before is None and entity_id is None:
         raise ValueError("name a cut-off date or an entity")
     query = select(t.audit_log)
@@ -296,7 +317,9 @@ def redact(database: Database, *, before: datetime | None = None, entity_id: str
             new_before, new_after = redacted(row)
             if (new_before, new_after) != (row.before, row.after):
                 connection.execute(
-                    update(t.audit_log).where(t.audit_log.c.seq == row.seq).values(before=new_before, after=new_after)
+                    update(t.audit_log)
+                    .where(t.audit_log.c.seq == row.seq)
+                    .values(before=new_before, after=new_after, field_salt=None)
                 )
                 changed += 1
     return changed
