@@ -5,6 +5,11 @@ type. So numbering one (point of sale, type) is serialised by a lock held across
 remote call, the number is written as SENDING before the call (a crash leaves evidence),
 and a lost answer is settled with FECompConsultar before any new number is used: an
 invoice AFIP authorised is recorded, never issued twice.
+
+A refund after the booking was invoiced is answered with a credit note (Nota de Crédito A,
+B or C, the invoice's class) for what the invoice no longer covers, naming the invoice it
+corrects (CbtesAsoc). It is numbered and authorised by the same machinery as an invoice, in
+its own sequence per point of sale and type.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from stdnum.exceptions import ValidationError
 from barberpro.application.audit import record
 from barberpro.application.context import Context
 from barberpro.application.payment_ports import (
+    AssociatedVoucher,
     Authorization,
     Invoice,
     InvoiceStatus,
@@ -41,7 +47,16 @@ from barberpro.domain.errors import InvalidValue, NotFound, PolicyViolation
 from barberpro.domain.identifiers import new_id
 
 FACTURA_A, FACTURA_B, FACTURA_C = 1, 6, 11
-LETTER = {FACTURA_A: "A", FACTURA_B: "B", FACTURA_C: "C"}
+NOTA_CREDITO_A, NOTA_CREDITO_B, NOTA_CREDITO_C = 3, 8, 13
+CREDIT_NOTE_FOR = {FACTURA_A: NOTA_CREDITO_A, FACTURA_B: NOTA_CREDITO_B, FACTURA_C: NOTA_CREDITO_C}
+LETTER = {
+    FACTURA_A: "A",
+    FACTURA_B: "B",
+    FACTURA_C: "C",
+    NOTA_CREDITO_A: "A",
+    NOTA_CREDITO_B: "B",
+    NOTA_CREDITO_C: "C",
+}
 DOC_CUIT, DOC_DNI, DOC_NONE = 80, 96, 99
 # CondicionIVAReceptorId (RG 5616)
 RECEIVER_RI, RECEIVER_EXENTO, RECEIVER_CF, RECEIVER_MONOTRIBUTO = 1, 4, 5, 6
@@ -104,7 +119,7 @@ def voucher_type(issuer: IvaCondition, receiver: Receiver) -> int:
 def split_amounts(total: Decimal, kind: int) -> tuple[Decimal, Decimal]:
     """(net, VAT) for a VAT-included total: C carries no VAT detail; A and B at 21 %."""
     total = total.quantize(CENT)
-    if kind == FACTURA_C:
+    if kind in (FACTURA_C, NOTA_CREDITO_C):
         return total, Decimal("0.00")
     net = (total / (1 + VAT_RATE)).quantize(CENT, rounding=ROUND_HALF_UP)
     return net, total - net
@@ -149,7 +164,8 @@ def draft_invoice(uow: PaymentsUnitOfWork, ctx: Context, booking_id: str, receiv
         if booking is None or booking.service_id is None:
             raise NotFound("booking not found", field="booking_id")
         payment = uow.payments.for_booking(booking_id)
-        if payment is not None and payment.status is PaymentStatus.APPROVED:
+        if payment is not None and payment.status in (PaymentStatus.APPROVED, PaymentStatus.REFUNDED):
+            # What the customer kept paid: a payment refunded in full leaves nothing to invoice.
             total = payment.paid_amount - payment.refunded_amount
         else:
             total = booking.price
@@ -200,7 +216,14 @@ def draft_invoice(uow: PaymentsUnitOfWork, ctx: Context, booking_id: str, receiv
         return invoice
 
 
-def _request(invoice: Invoice, number: int, today: date) -> VoucherRequest:
+def _request(invoice: Invoice, number: int, today: date, credited: Invoice | None = None) -> VoucherRequest:
+    associated: tuple[AssociatedVoucher, ...] = ()
+    if credited is not None and credited.number is not None:
+        associated = (
+            AssociatedVoucher(
+                credited.voucher_type, credited.point_of_sale, credited.number, credited.cuit, credited.issue_date
+            ),
+        )
     return VoucherRequest(
         point_of_sale=invoice.point_of_sale,
         voucher_type=invoice.voucher_type,
@@ -215,6 +238,7 @@ def _request(invoice: Invoice, number: int, today: date) -> VoucherRequest:
         total=invoice.total,
         net=invoice.net,
         vat=invoice.vat,
+        associated=associated,
     )
 
 
@@ -265,7 +289,12 @@ OUT_OF_SEQUENCE = 10016
 
 
 def _send(
-    uows: PaymentsUnitOfWorkFactory, ctx: Context, authority: TaxAuthority, current: Invoice, number: int
+    uows: PaymentsUnitOfWorkFactory,
+    ctx: Context,
+    authority: TaxAuthority,
+    current: Invoice,
+    number: int,
+    credited: Invoice | None,
 ) -> Invoice | tuple[Invoice, Authorization]:
     """Record the number as SENDING, then ask AFIP; a lost answer is settled here (an Invoice comes back)."""
     today = _local_day(ctx)
@@ -281,7 +310,7 @@ def _send(
     )
     _save(uows, ctx, current, sending, "InvoiceSent")
     try:
-        return sending, authority.authorize(_request(sending, number, today))
+        return sending, authority.authorize(_request(sending, number, today, credited))
     except TaxAuthorityUnreachable:
         try:
             return _settle_lost(uows, ctx, authority, sending)
@@ -311,6 +340,7 @@ def issue_invoice(
             _settle_lost(uows, ctx, authority, lost)
         with uows(ctx.tenant_id, write=False) as uow:
             current = uow.invoices.get(invoice_id)
+            credited = uow.invoices.get(current.credits_invoice_id) if current and current.credits_invoice_id else None
         assert current is not None
         if current.status is InvoiceStatus.AUTHORIZED:
             return current
@@ -319,13 +349,13 @@ def issue_invoice(
         # Under the lock our counter is AFIP's last number unless someone else issues on this point of
         # sale; then AFIP answers 10016 and we resynchronise once. That saves a round trip per invoice.
         number = known + 1 if known else authority.last_authorized(current.point_of_sale, current.voucher_type) + 1
-        outcome = _send(uows, ctx, authority, current, number)
+        outcome = _send(uows, ctx, authority, current, number, credited)
         if isinstance(outcome, Invoice):
             return outcome
         sending, answer = outcome
         if known and not answer.approved and any(m.code == OUT_OF_SEQUENCE for m in answer.observations):
             number = authority.last_authorized(current.point_of_sale, current.voucher_type) + 1
-            outcome = _send(uows, ctx, authority, sending, number)
+            outcome = _send(uows, ctx, authority, sending, number, credited)
             if isinstance(outcome, Invoice):
                 return outcome
             sending, answer = outcome
@@ -358,6 +388,8 @@ def retry_rejected(uow: PaymentsUnitOfWork, ctx: Context, invoice_id: str, recei
             raise NotFound("invoice not found", field="invoice_id")
         if invoice.status is not InvoiceStatus.REJECTED:
             raise PolicyViolation(f"a {invoice.status.value} invoice cannot be retried", field="invoice_id")
+        if invoice.is_credit_note and receiver is not None:
+            raise PolicyViolation("a credit note keeps the receiver of the invoice it corrects", field="doc_type")
         profile = uow.tax_profiles.get()
         if receiver is not None and profile is not None:
             kind = voucher_type(profile.iva_condition, receiver)
@@ -421,3 +453,73 @@ def invoice_booking(
     if draft.status is InvoiceStatus.REJECTED:
         return draft  # staff decide (retry_rejected) after reading AFIP's observations
     return issue_invoice(uows, ctx, authority_for(profile), lock, draft.id)
+
+
+def draft_credit_note(uow: PaymentsUnitOfWork, ctx: Context, booking_id: str) -> Invoice | None:
+    """The credit note the booking's authorised invoice needs after refunds, if any.
+
+    Due = invoice total - credit notes already drafted against it - what the customer kept
+    paid. Computed, not counted per refund, so a retry or a second caller finds nothing more
+    to credit (the booking's lock makes the second wait for the first). A note not yet
+    authorised is returned instead of a new one: it is issued before anything else is due.
+    """
+    with uow:
+        uow.lock("credit-note", booking_id)
+        invoice = uow.invoices.for_booking(booking_id)
+        if invoice is None or invoice.status is not InvoiceStatus.AUTHORIZED or invoice.payment_id is None:
+            return None
+        payment = uow.payments.get(invoice.payment_id)
+        if payment is None:
+            return None
+        notes = uow.invoices.credit_notes(invoice.id)
+        unsettled = next((n for n in notes if n.status is not InvoiceStatus.AUTHORIZED), None)
+        if unsettled is not None:
+            return unsettled
+        kept = max(payment.paid_amount - payment.refunded_amount, Decimal("0.00"))
+        due = (invoice.total - sum((n.total for n in notes), Decimal("0.00")) - kept).quantize(CENT)
+        if due <= 0:
+            return None
+        kind = CREDIT_NOTE_FOR[invoice.voucher_type]
+        net, vat = split_amounts(due, kind)
+        note = replace(
+            invoice,
+            id=new_id(),
+            voucher_type=kind,
+            status=InvoiceStatus.DRAFT,
+            issue_date=_local_day(ctx),
+            description=f"Devolución: {invoice.description}"[:300],
+            total=due,
+            net=net,
+            vat=vat,
+            number=None,
+            cae=None,
+            cae_due=None,
+            observations=[],
+            errors=[],
+            attempts=0,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+            credits_invoice_id=invoice.id,
+        )
+        uow.invoices.add(note)
+        record(uow, ctx, action="CreditNoteDrafted", entity_type="invoice", entity_id=note.id, after=note)
+        uow.commit()
+        return note
+
+
+def credit_refunds(
+    uows: PaymentsUnitOfWorkFactory,
+    ctx: Context,
+    authority_for: Callable[[TaxProfile], TaxAuthority],
+    lock: NumberingLock,
+    booking_id: str,
+) -> Invoice | None:
+    """After a refund: draft and issue the credit note the booking's invoice needs (None if none)."""
+    with uows(ctx.tenant_id, write=False) as uow:
+        profile = uow.tax_profiles.get()
+    if profile is None:
+        return None
+    note = draft_credit_note(uows(ctx.tenant_id), ctx, booking_id)
+    if note is None or note.status is InvoiceStatus.REJECTED:
+        return note  # staff decide (retry_rejected) after reading AFIP's observations
+    return issue_invoice(uows, ctx, authority_for(profile), lock, note.id)

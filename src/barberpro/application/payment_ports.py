@@ -226,12 +226,14 @@ class InvoiceStatus(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Invoice:
+    """A booking's invoice, or a credit note against it (`credits_invoice_id` set)."""
+
     id: str
     tenant_id: str
     booking_id: str
     cuit: str
     point_of_sale: int
-    voucher_type: int  # 1 Factura A, 6 Factura B, 11 Factura C
+    voucher_type: int  # 1 Factura A, 6 Factura B, 11 Factura C; 3, 8, 13 Nota de Crédito A, B, C
     status: InvoiceStatus
     issue_date: date
     service_from: date
@@ -253,6 +255,22 @@ class Invoice:
     observations: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     attempts: int = 0
+    credits_invoice_id: str | None = None  # a credit note: the invoice it corrects
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.credits_invoice_id is not None
+
+
+@dataclass(frozen=True)
+class AssociatedVoucher:
+    """CbteAsoc: the voucher a credit note corrects (AFIP requires it on every credit note)."""
+
+    voucher_type: int
+    point_of_sale: int
+    number: int
+    cuit: str
+    issue_date: date
 
 
 @dataclass(frozen=True)
@@ -272,6 +290,7 @@ class VoucherRequest:
     total: Decimal
     net: Decimal
     vat: Decimal
+    associated: tuple[AssociatedVoucher, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -331,13 +350,17 @@ class TaxProfileRepository(Protocol):
 class InvoiceRepository(Protocol):
     def get(self, invoice_id: str) -> Invoice | None: ...
 
-    def for_booking(self, booking_id: str) -> Invoice | None: ...
+    def for_booking(self, booking_id: str) -> Invoice | None:
+        """The booking's invoice (never one of its credit notes)."""
 
     def for_bookings(self, booking_ids: Iterable[str]) -> dict[str, Invoice]:
         """for_booking for many bookings at once, keyed by booking id; bookings without one are absent."""
 
+    def credit_notes(self, invoice_id: str) -> list[Invoice]:
+        """Credit notes against an invoice, oldest first."""
+
     def add(self, invoice: Invoice) -> None:
-        """Insert; returns silently if the booking already has one (check with for_booking)."""
+        """Insert; an invoice returns silently if the booking already has one (check with for_booking)."""
 
     def update(self, invoice: Invoice) -> None: ...
 

@@ -401,8 +401,18 @@ invoices = Table(
     Column("attempts", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    UniqueConstraint("tenant_id", "booking_id"),
+    # Migration 0008: a credit note is a row of its own naming the invoice it corrects.
+    Column("credits_invoice_id", String(36), ForeignKey("invoices.id"), nullable=True, index=True),
     UniqueConstraint("cuit", "point_of_sale", "voucher_type", "number"),
+    # One invoice per booking; credit notes against it are not counted.
+    Index(
+        "uq_invoices_one_per_booking",
+        "tenant_id",
+        "booking_id",
+        unique=True,
+        sqlite_where=text("credits_invoice_id IS NULL"),
+        postgresql_where=text("credits_invoice_id IS NULL"),
+    ),
 )
 
 invoice_counters = Table(

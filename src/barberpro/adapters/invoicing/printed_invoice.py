@@ -50,9 +50,12 @@ def _cuit(value: str) -> str:
     return f"{value[:2]}-{value[2:10]}-{value[10:]}" if len(value) == 11 else value
 
 
-def render_pdf(invoice: Invoice, issuer: TaxProfile, *, shop_name: str = "") -> bytes:
+def render_pdf(invoice: Invoice, issuer: TaxProfile, *, shop_name: str = "", credited: Invoice | None = None) -> bytes:
+    """The printed voucher; a credit note names the invoice it corrects (`credited`)."""
     if invoice.cae is None or invoice.number is None or invoice.cae_due is None:
         raise ValueError("only authorised invoices are printed")
+    if invoice.is_credit_note and (credited is None or credited.number is None):
+        raise ValueError("a credit note is printed with the authorised invoice it corrects")
     letter = LETTER.get(invoice.voucher_type, "?")
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=False)
@@ -62,10 +65,11 @@ def render_pdf(invoice: Invoice, issuer: TaxProfile, *, shop_name: str = "") -> 
     pdf.set_font("Helvetica", "B", 28)
     pdf.cell(20, 16, letter, border=1, align="C")
     pdf.set_font("Helvetica", "B", 14)
-    pdf.cell(0, 8, "FACTURA", new_x="LMARGIN", new_y="NEXT", align="R")
+    title = "NOTA DE CRÉDITO" if invoice.is_credit_note else "FACTURA"
+    pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT", align="R")
     pdf.set_font("Helvetica", "", 8)
     pdf.cell(85, 5, shop_name[:60])
-    pdf.cell(20, 8, f"COD. {invoice.voucher_type:02d}", align="C")
+    pdf.cell(20, 8, f"COD. {invoice.voucher_type:03d}", align="C")
     pdf.set_font("Helvetica", "", 10)
     pdf.cell(
         0,
@@ -112,6 +116,15 @@ def render_pdf(invoice: Invoice, issuer: TaxProfile, *, shop_name: str = "") -> 
         new_x="LMARGIN",
         new_y="NEXT",
     )
+    if credited is not None and credited.number is not None:
+        pdf.cell(
+            0,
+            5,
+            f"Comprobante asociado: Factura {LETTER.get(credited.voucher_type, '?')} "
+            f"{credited.point_of_sale:05d}-{credited.number:08d} del {credited.issue_date:%d/%m/%Y}",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     pdf.ln(3)
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(120, 7, "Descripción", border=1)

@@ -20,6 +20,7 @@ from barberpro.application.payment_ports import (
 )
 
 _I = t.invoices.c
+_IS_INVOICE = _I.credits_invoice_id.is_(None)
 _K = t.invoice_counters.c
 _W = t.wsaa_tickets.c
 
@@ -98,6 +99,7 @@ def _invoice(row: Any) -> Invoice:
         attempts=row.attempts,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        credits_invoice_id=row.credits_invoice_id,
     )
 
 
@@ -128,6 +130,7 @@ def _invoice_row(invoice: Invoice) -> dict[str, Any]:
         "attempts": invoice.attempts,
         "created_at": invoice.created_at,
         "updated_at": invoice.updated_at,
+        "credits_invoice_id": invoice.credits_invoice_id,
     }
 
 
@@ -138,16 +141,26 @@ class SqlInvoiceRepository(_Scoped):
 
     def for_booking(self, booking_id: str) -> Invoice | None:
         row = self._c.execute(
-            select(t.invoices).where(_I.tenant_id == self._tenant, _I.booking_id == booking_id)
+            select(t.invoices).where(_I.tenant_id == self._tenant, _I.booking_id == booking_id, _IS_INVOICE)
         ).one_or_none()
         return _invoice(row) if row else None
 
     def for_bookings(self, booking_ids: Iterable[str]) -> dict[str, Invoice]:
         found: dict[str, Invoice] = {}
-        for chunk in id_chunks(booking_ids):  # one invoice per booking: (tenant_id, booking_id) is unique
-            rows = self._c.execute(select(t.invoices).where(_I.tenant_id == self._tenant, _I.booking_id.in_(chunk)))
+        for chunk in id_chunks(booking_ids):  # one invoice per booking (uq_invoices_one_per_booking)
+            rows = self._c.execute(
+                select(t.invoices).where(_I.tenant_id == self._tenant, _I.booking_id.in_(chunk), _IS_INVOICE)
+            )
             found.update((row.booking_id, _invoice(row)) for row in rows)
         return found
+
+    def credit_notes(self, invoice_id: str) -> list[Invoice]:
+        rows = self._c.execute(
+            select(t.invoices)
+            .where(_I.tenant_id == self._tenant, _I.credits_invoice_id == invoice_id)
+            .order_by(_I.created_at, _I.id)
+        )
+        return [_invoice(r) for r in rows]
 
     def add(self, invoice: Invoice) -> None:
         try:
@@ -156,6 +169,8 @@ class SqlInvoiceRepository(_Scoped):
                     insert(t.invoices).values(_invoice_row(invoice) | {"id": invoice.id, "tenant_id": self._tenant})
                 )
         except IntegrityError:
+            if invoice.is_credit_note:
+                raise  # drafted under the booking's lock: a conflict is a fault, not a race
             return  # one invoice per booking: a concurrent request created it first
 
     def update(self, invoice: Invoice) -> None:

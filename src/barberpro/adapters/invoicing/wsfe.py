@@ -53,6 +53,21 @@ def _messages(node: Element | None, group: str, item: str, code: str = "Code", m
     return tuple(Message(int(soap.text(m, code) or 0), soap.text(m, msg)) for m in soap.children(holder, item))
 
 
+def associated_vouchers(request: VoucherRequest) -> str:
+    """CbtesAsoc (a credit note's invoice), in the schema's place: after CondicionIVAReceptorId, before Iva."""
+    if not request.associated:
+        return ""
+    e = soap.element
+    items = "".join(
+        "<ar:CbteAsoc>"
+        f"{e('ar:Tipo', a.voucher_type)}{e('ar:PtoVta', a.point_of_sale)}{e('ar:Nro', a.number)}"
+        f"{e('ar:Cuit', a.cuit)}{e('ar:CbteFch', _day(a.issue_date))}"
+        "</ar:CbteAsoc>"
+        for a in request.associated
+    )
+    return f"<ar:CbtesAsoc>{items}</ar:CbtesAsoc>"
+
+
 def voucher_detail(request: VoucherRequest) -> str:
     e = soap.element
     vat = ""
@@ -71,7 +86,7 @@ def voucher_detail(request: VoucherRequest) -> str:
         f"{e('ar:ImpOpEx', '0.00')}{e('ar:ImpTrib', '0.00')}{e('ar:ImpIVA', _money(request.vat))}"
         f"{e('ar:FchServDesde', _day(request.service_from))}{e('ar:FchServHasta', _day(request.service_to))}"
         f"{e('ar:FchVtoPago', _day(request.payment_due))}{e('ar:MonId', 'PES')}{e('ar:MonCotiz', '1')}"
-        f"{e('ar:CondicionIVAReceptorId', request.receiver_iva_condition)}{vat}"
+        f"{e('ar:CondicionIVAReceptorId', request.receiver_iva_condition)}{associated_vouchers(request)}{vat}"
         "</ar:FECAEDetRequest>"
     )
 

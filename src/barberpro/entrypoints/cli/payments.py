@@ -72,24 +72,37 @@ def reconcile(
             report, applied = payment_notifications.reconcile(
                 services.uows, ctx, services.gateway, older_than=timedelta(minutes=older_than_minutes)
             )
+            credited = 0
             for result in applied:
                 payment_notifications.settle_refund(services.uows, ctx, services.gateway, result)
                 if result.outcome == "confirmed" and result.booking_id:
                     invoicing.invoice_booking(
                         services.uows, ctx, services.tax_authority, services.lock, result.booking_id
                     )
+                elif result.booking_id and invoicing.credit_refunds(
+                    services.uows, ctx, services.tax_authority, services.lock, result.booking_id
+                ):
+                    credited += 1
             with services.uows(item.id, write=False) as uow:
                 pending = uow.invoices.pending()
                 profile = uow.tax_profiles.get()
             retried = 0
             for invoice in pending if profile else []:
-                invoicing.issue_invoice(services.uows, ctx, services.tax_authority(profile), services.lock, invoice.id)
+                issued = invoicing.issue_invoice(
+                    services.uows, ctx, services.tax_authority(profile), services.lock, invoice.id
+                )
                 retried += 1
+                # An invoice authorised only now may predate a refund: credit what it no longer covers.
+                if not issued.is_credit_note and invoicing.credit_refunds(
+                    services.uows, ctx, services.tax_authority, services.lock, issued.booking_id
+                ):
+                    credited += 1
             summary[item.slug] = {
                 "checked": report.checked,
                 "applied": report.applied,
                 "expired": report.expired,
                 "invoices_retried": retried,
+                "credit_notes_issued": credited,
             }
             progress.advance(task)
     platform.close()

@@ -101,6 +101,8 @@ def invoice_view(invoice: Invoice | None) -> dict[str, Any] | None:
         return None
     return {
         "id": invoice.id,
+        "kind": "credit_note" if invoice.is_credit_note else "invoice",
+        "credits_invoice_id": invoice.credits_invoice_id,
         "status": invoice.status.value,
         "letter": invoicing.LETTER.get(invoice.voucher_type),
         "voucher_type": invoice.voucher_type,
@@ -116,6 +118,16 @@ def invoice_view(invoice: Invoice | None) -> dict[str, Any] | None:
         "errors": invoice.errors,
         "pdf_url": f"/api/v1/invoices/{invoice.id}/pdf" if invoice.cae else None,
     }
+
+
+def _credit_refunds(platform: Platform, tenant_id: str, booking_id: str) -> Invoice | None:
+    """After money went back: the credit note the booking's invoice needs, if it has one."""
+    svc = services(platform)
+    try:
+        return invoicing.credit_refunds(svc.uows, _system(platform, tenant_id), svc.tax_authority, svc.lock, booking_id)
+    except Exception:  # `payments reconcile` drafts and issues it later; the refund itself is done
+        log.exception("credit note failed", extra={"booking_id": booking_id})
+        return None
 
 
 def _issue_invoice(platform: Platform, tenant_id: str, booking_id: str) -> Invoice | None:
@@ -253,6 +265,8 @@ def _apply_notification(
         metrics.confirmation.observe(applied.latency_seconds)
     if applied.outcome == "confirmed" and applied.booking_id:
         _issue_invoice(platform, tenant_id, applied.booking_id)
+    elif applied.outcome == "refunded" and applied.booking_id:  # refunded from MercadoPago's side
+        _credit_refunds(platform, tenant_id, applied.booking_id)
 
 
 class PaymentSettingsIn(BaseModel):
@@ -281,6 +295,7 @@ def get_payment(booking_id: str, platform: PlatformDep, caller: CallerDep, _s: S
         payment = uow.payments.for_booking(booking_id)
         refunds = uow.refunds.for_payment(payment.id) if payment else []
         invoice = uow.invoices.for_booking(booking_id)
+        notes = uow.invoices.credit_notes(invoice.id) if invoice else []
     return JSON(
         {
             "payment": payment_view(payment),
@@ -288,6 +303,7 @@ def get_payment(booking_id: str, platform: PlatformDep, caller: CallerDep, _s: S
                 {"id": r.id, "amount": str(r.amount), "status": r.status.value, "reason": r.reason} for r in refunds
             ],
             "invoice": invoice_view(invoice),
+            "credit_notes": [invoice_view(n) for n in notes],
         }
     )
 
@@ -324,7 +340,11 @@ def refund(
         raise HTTPException(503, f"MercadoPago is unavailable; retry with the same key ({error})") from error
     if made is None:
         raise InvalidValue("nothing left to refund", field="amount")
-    return JSON({"id": made.id, "amount": str(made.amount), "status": made.status.value}, status_code=201)
+    note = _credit_refunds(platform, caller.tenant.id, booking_id)
+    return JSON(
+        {"id": made.id, "amount": str(made.amount), "status": made.status.value, "credit_note": invoice_view(note)},
+        status_code=201,
+    )
 
 
 class ReceiverIn(BaseModel):
@@ -365,19 +385,26 @@ def invoice_pdf(invoice_id: str, platform: PlatformDep, caller: CallerDep, _s: S
         profile = uow.tax_profiles.get()
         booking = uow.bookings.get(invoice.booking_id) if invoice else None
         shop = uow.shops.get(booking.shop_id) if booking else None
+        credited = uow.invoices.get(invoice.credits_invoice_id) if invoice and invoice.credits_invoice_id else None
     if invoice is None or profile is None or invoice.cae is None:
         raise NotFound("no authorised invoice with this id", field="invoice_id")
-    pdf = render_pdf(invoice, profile, shop_name=shop.name if shop else "")
-    name = f"factura-{invoicing.LETTER.get(invoice.voucher_type)}-{invoice.point_of_sale:05d}-{invoice.number:08d}.pdf"
+    pdf = render_pdf(invoice, profile, shop_name=shop.name if shop else "", credited=credited)
+    kind = "nota-de-credito" if invoice.is_credit_note else "factura"
+    name = f"{kind}-{invoicing.LETTER.get(invoice.voucher_type)}-{invoice.point_of_sale:05d}-{invoice.number:08d}.pdf"
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
 def _refund_cancelled(platform: Platform, event: DomainEvent) -> None:
     svc = services(platform)
     try:
-        payments.refund_for_cancellation(svc.uows, _system(platform, event.tenant_id), svc.gateway, event.entity_id)
+        made = payments.refund_for_cancellation(
+            svc.uows, _system(platform, event.tenant_id), svc.gateway, event.entity_id
+        )
     except Exception:  # retried by `barberpro payments reconcile`; never breaks the relay
         log.exception("cancellation refund failed", extra={"booking_id": event.entity_id})
+        return
+    if made is not None:
+        _credit_refunds(platform, event.tenant_id, event.entity_id)
 
 
 def install(app: FastAPI, platform: Platform) -> None:

@@ -4,8 +4,11 @@ Faithful where BarberPro depends on it: SOAP shapes, CMS signature check against
 CA, "already authenticated" while a ticket is valid, token/sign/CUIT validation, strict
 numbering ("last authorised + 1", error 10016, also for dates earlier than the last
 voucher's), service dates, VAT rules per voucher class, receiver identification, and
-FECompConsultar (602 when unknown). Codes other than 10016/600/602 follow AFIP's numbering
-style but are not an exhaustive copy of its validation table.
+FECompConsultar (602 when unknown), and credit notes (3, 8, 13): each must name, in
+CbtesAsoc, an authorised invoice of its own class (A, B, C) and issuer, with the same
+receiver, and credit notes may not add up to more than that invoice. Codes other than
+10016/600/602 follow AFIP's numbering style but are not an exhaustive copy of its
+validation table.
 
 Test hooks: `lose_answers` processes the next N FECAESolicitar calls and then drops the
 answer (the caller sees a timeout); `observe_next` attaches observations to the next
@@ -38,6 +41,8 @@ WSFE_PATH = "/wsfev1/service.asmx"
 TICKET_LIFETIME = timedelta(hours=12)
 IDENTIFY_FROM = Decimal("10000000.00")  # consumidor final must be identified from this total on
 RI, MONOTRIBUTO, CONSUMIDOR_FINAL, EXENTO = 1, 6, 5, 4
+INVOICE_OF_CREDIT_NOTE = {3: 1, 8: 6, 13: 11}  # Nota de Crédito A, B, C -> Factura A, B, C
+CLASS_A, CLASS_B, CLASS_C = (1, 3), (6, 8), (11, 13)
 
 
 @dataclass
@@ -51,6 +56,7 @@ class Voucher:
     cae_due: date
     concept: int
     processed: date
+    credits: tuple[int, int, int] | None = None  # a credit note: (point of sale, type, number) it corrects
 
 
 @dataclass
@@ -235,6 +241,8 @@ class FakeAfip:
         with self._lock:
             issued = self.vouchers.setdefault((cuit, pos, kind), [])
             observations = self._validate(detail, kind, issued, today)
+            credits, problems = self._association(detail, cuit, kind)
+            observations += problems
             number = int(soap.text(detail, "CbteDesde") or 0)
             if observations:
                 result, cae_xml = "R", ""
@@ -250,6 +258,7 @@ class FakeAfip:
                     cae_due=issue_date + timedelta(days=10),
                     concept=int(soap.text(detail, "Concepto")),
                     processed=today,
+                    credits=credits,
                 )
                 issued.append(voucher)
                 observations, self.observe_next = list(self.observe_next), []
@@ -275,6 +284,45 @@ class FakeAfip:
             f"<FchProceso>{self.clock():%Y%m%d%H%M%S}</FchProceso><CantReg>1</CantReg>"
             f"<Resultado>{result}</Resultado><Reproceso>N</Reproceso></FeCabResp>"
         )
+
+    def _association(
+        self, detail: Element | None, cuit: str, kind: int
+    ) -> tuple[tuple[int, int, int] | None, list[Message]]:
+        """A credit note's CbtesAsoc: which voucher it corrects, or why it cannot (call under the lock)."""
+        associated = soap.children(detail, "CbteAsoc")
+        if kind not in INVOICE_OF_CREDIT_NOTE:
+            if associated:
+                return None, [Message(10151, "CbtesAsoc solo corresponde a notas de crédito o débito")]
+            return None, []
+        if len(associated) != 1:
+            return None, [Message(10152, "Las notas de crédito deben informar un comprobante asociado (CbtesAsoc)")]
+        a = associated[0]
+        key = (int(soap.text(a, "PtoVta") or 0), int(soap.text(a, "Tipo") or 0), int(soap.text(a, "Nro") or 0))
+        if key[1] != INVOICE_OF_CREDIT_NOTE[kind] or soap.text(a, "Cuit") not in ("", cuit):
+            return None, [Message(10153, "El comprobante asociado debe ser una factura de la misma clase y emisor")]
+        original = next((v for v in self.vouchers.get((cuit, key[0], key[1]), []) if v.number == key[2]), None)
+        if original is None:
+            return None, [Message(10154, "El comprobante asociado no existe o no fue autorizado")]
+        if soap.text(a, "CbteFch") not in ("", f"{original.issue_date:%Y%m%d}"):
+            return None, [Message(10155, "CbteFch del comprobante asociado no coincide con el autorizado")]
+        if (int(soap.text(detail, "DocTipo") or 0), soap.text(detail, "DocNro").lstrip("0")) != (
+            original.doc_type,
+            original.doc_number.lstrip("0"),
+        ):
+            return None, [Message(10156, "La nota de crédito debe tener el mismo receptor que el comprobante asociado")]
+        credited = sum(
+            (
+                v.total
+                for (issuer, _, note_kind), issued in self.vouchers.items()
+                if issuer == cuit and note_kind == kind
+                for v in issued
+                if v.credits == key
+            ),
+            Decimal("0"),
+        )
+        if credited + Decimal(soap.text(detail, "ImpTotal") or 0) > original.total:
+            return None, [Message(10157, "Las notas de crédito superan el importe del comprobante asociado")]
+        return key, []
 
     @staticmethod
     def _validate(detail: Element | None, kind: int, issued: list[Voucher], today: date) -> list[Message]:
@@ -320,9 +368,9 @@ class FakeAfip:
                 Message(10048, "ImpTotal debe ser igual a la suma de ImpTotConc + ImpNeto + ImpOpEx + ImpTrib + ImpIVA")
             )
         has_vat = soap.find(detail, "AlicIva") is not None
-        if kind == 11 and (vat != 0 or has_vat):
+        if kind in CLASS_C and (vat != 0 or has_vat):
             problems.append(Message(10071, "Para comprobantes tipo C el objeto IVA no debe informarse"))
-        if kind in (1, 6):
+        if kind in CLASS_A + CLASS_B:
             vat_sum = sum((Decimal(soap.text(a, "Importe") or 0) for a in soap.children(detail, "AlicIva")), Decimal(0))
             if not has_vat or vat_sum != vat:
                 problems.append(
@@ -331,11 +379,11 @@ class FakeAfip:
         doc_type, condition = int(v("DocTipo") or 0), int(v("CondicionIVAReceptorId") or 0)
         if not condition:
             problems.append(Message(10242, "El campo CondicionIVAReceptorId es obligatorio"))
-        elif kind == 1 and (doc_type != 80 or condition not in (RI, MONOTRIBUTO)):
+        elif kind in CLASS_A and (doc_type != 80 or condition not in (RI, MONOTRIBUTO)):
             problems.append(
-                Message(10243, "Factura A: el receptor debe ser IVA Responsable Inscripto o Monotributo con CUIT")
+                Message(10243, "Clase A: el receptor debe ser IVA Responsable Inscripto o Monotributo con CUIT")
             )
-        elif kind == 6 and condition == RI:
+        elif kind in CLASS_B and condition == RI:
             problems.append(Message(10243, "Factura B no corresponde a un receptor IVA Responsable Inscripto"))
         if doc_type == 99 and (v("DocNro") not in ("0", "") or condition != CONSUMIDOR_FINAL):
             problems.append(Message(10015, "DocTipo 99 solo para Consumidor Final con DocNro 0"))

@@ -1,0 +1,245 @@
+"""Refunds after invoicing are answered with AFIP credit notes, on each database.
+
+A credit note (Nota de Crédito A, B or C, the invoice's class) covers what the invoice no
+longer does, names the invoice in CbtesAsoc, and is numbered in its own sequence. The fake
+AFIP refuses a credit note without its invoice or one that credits more than was invoiced.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import pypdf
+import pytest
+import zxingcpp
+from fastapi.testclient import TestClient
+from PIL import Image
+from test_payments_flow import audit_actions, body, notify
+from test_payments_support import CUIT, PaymentWorld, payment_world
+
+from barberpro.adapters.invoicing.printed_invoice import decode_qr_url
+from barberpro.application import invoicing, payment_notifications, payments
+from barberpro.application.payment_ports import AssociatedVoucher, Invoice, InvoiceStatus, IvaCondition
+from barberpro.bootstrap import Platform
+from barberpro.domain.errors import PolicyViolation
+from conftest import staff_headers
+from platform_fixtures import TenantFixture
+
+FACTURA_C_KEY = (CUIT, 3, 11)
+NOTA_C_KEY = (CUIT, 3, 13)
+
+
+def paid_booking(client: TestClient, world: PaymentWorld) -> str:
+    booking = client.post("/api/v1/payments/checkout", json=body(world.tenant)).json()
+    assert notify(client, world, world.mp.pay(booking["id"]), f"r-{booking['id']}").status_code == 200
+    return str(booking["id"])
+
+
+def refund(client: TestClient, headers: dict[str, str], booking_id: str, amount: str, key: str):
+    return client.post(
+        f"/api/v1/bookings/{booking_id}/refunds", json={"amount": amount}, headers=headers | {"Idempotency-Key": key}
+    )
+
+
+def refund_directly(world: PaymentWorld, booking_id: str, amount: str | None, key: str = "k") -> None:
+    s = world.services
+    money = Decimal(amount) if amount else None
+    payments.refund_payment(s.uows, world.owner(), s.gateway, booking_id, amount=money, idempotency_key=key, reason="r")
+
+
+def paid_and_refunded(client: TestClient, world: PaymentWorld, amount: str) -> tuple[PaymentWorld, str]:
+    """A paid, invoiced booking with `amount` refunded and no credit note asked for yet."""
+    booking_id = paid_booking(client, world)
+    refund_directly(world, booking_id, amount)
+    return world, booking_id
+
+
+def stored_notes(world: PaymentWorld, booking_id: str) -> list[Invoice]:
+    with world.services.uows(world.tenant.tenant_id, write=False) as uow:
+        invoice = uow.invoices.for_booking(booking_id)
+        return uow.invoices.credit_notes(invoice.id) if invoice else []
+
+
+def test_each_refund_after_invoicing_gets_its_credit_note(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    booking_id = paid_booking(client, world)
+    owner = staff_headers(client, alpha.owner_email)
+    invoice = client.get(f"/api/v1/bookings/{booking_id}/payment", headers=owner).json()["invoice"]
+    assert invoice["status"] == "authorized" and invoice["voucher_type"] == 11 and invoice["total"] == "12000.00"
+
+    first = refund(client, owner, booking_id, "5000.00", "refund-1")
+    assert first.status_code == 201, first.text
+    note = first.json()["credit_note"]
+    assert note["kind"] == "credit_note" and note["credits_invoice_id"] == invoice["id"]
+    assert (note["status"], note["letter"], note["voucher_type"], note["number"]) == ("authorized", "C", 13, 1)
+    assert note["total"] == "5000.00" and note["vat"] == "0.00" and len(note["cae"]) == 14
+    (at_afip,) = world.afip.vouchers[NOTA_C_KEY]
+    assert at_afip.credits == (3, 11, 1) and at_afip.total == Decimal("5000.00")
+
+    # The same refund retried: no second payout, no second credit note.
+    assert refund(client, owner, booking_id, "5000.00", "refund-1").status_code == 201
+    assert len(world.afip.vouchers[NOTA_C_KEY]) == 1
+
+    second = refund(client, owner, booking_id, "7000.00", "refund-2").json()["credit_note"]
+    assert (second["number"], second["total"]) == (2, "7000.00")
+    detail = client.get(f"/api/v1/bookings/{booking_id}/payment", headers=owner).json()
+    assert [n["number"] for n in detail["credit_notes"]] == [1, 2]
+    assert sum(Decimal(n["total"]) for n in detail["credit_notes"]) == Decimal(invoice["total"])
+    assert len(world.afip.vouchers[FACTURA_C_KEY]) == 1  # the invoice itself is untouched
+    assert audit_actions(platform, alpha, note["id"]).count("CreditNoteDrafted") == 1
+
+    pdf = client.get(note["pdf_url"], headers=owner)
+    assert pdf.status_code == 200 and "nota-de-credito-C-00003-00000001" in pdf.headers["content-disposition"]
+    page = pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0]
+    text = page.extract_text()
+    assert "NOTA DE CR" in text and "COD. 013" in text and "Factura C 00003-00000001" in text
+    qr = decode_qr_url(zxingcpp.read_barcodes(Image.open(io.BytesIO(page.images[0].data)))[0].text)
+    assert (qr["tipoCmp"], qr["nroCmp"], qr["importe"]) == (13, 1, 5000.0)
+
+
+def test_a_cancellation_refund_is_credited(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    booking = client.post("/api/v1/payments/checkout", json=body(alpha)).json()
+    notify(client, world, world.mp.pay(booking["id"]), "r-1")
+    token = {"X-Manage-Token": booking["manage_token"]}
+    assert client.post(f"/api/v1/bookings/{booking['id']}/cancel", json={}, headers=token).status_code == 200
+    deadline = time.monotonic() + 10
+    while not stored_notes(world, booking["id"]) and time.monotonic() < deadline:
+        time.sleep(0.05)  # refund and credit note run on the bus after the relay publishes the cancellation
+    deadline = time.monotonic() + 10
+    while stored_notes(world, booking["id"])[0].status is not InvoiceStatus.AUTHORIZED and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (note,) = stored_notes(world, booking["id"])
+    assert note.status is InvoiceStatus.AUTHORIZED and note.total == Decimal("12000.00")
+
+
+def test_class_b_credit_notes_carry_vat(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path, iva=IvaCondition.RESPONSABLE_INSCRIPTO)
+    booking_id = paid_booking(client, world)
+    owner = staff_headers(client, alpha.owner_email)
+    note = refund(client, owner, booking_id, "1210.00", "refund-b").json()["credit_note"]
+    assert (note["status"], note["letter"], note["voucher_type"]) == ("authorized", "B", 8)
+    assert (note["net"], note["vat"], note["total"]) == ("1000.00", "210.00", "1210.00")
+    assert world.afip.vouchers[(CUIT, 3, 8)][0].credits == (3, 6, 1)
+
+
+def applied_without_invoice(client: TestClient, world: PaymentWorld, start: str, phone: str) -> str:
+    """A prepaid booking whose payment is applied as the webhook does, but with no invoice issued yet
+    (as when AFIP was down at confirmation)."""
+    booking = client.post("/api/v1/payments/checkout", json=body(world.tenant, start=start, phone=phone)).json()
+    s = world.services
+    applied = payment_notifications.process_notification(s.uows, world.owner(), s.gateway, world.mp.pay(booking["id"]))
+    assert applied.outcome == "confirmed"
+    return str(booking["id"])
+
+
+def test_refunds_before_the_invoice_are_left_out_of_it(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    s, ctx = world.services, world.owner()
+    whole = applied_without_invoice(client, world, "2026-03-03T10:00:00-03:00", "+54 9 11 2345-0001")
+    refund_directly(world, whole, None)
+    with pytest.raises(PolicyViolation, match="nothing to invoice"):
+        invoicing.invoice_booking(s.uows, ctx, s.tax_authority, s.lock, whole)
+    assert invoicing.credit_refunds(s.uows, ctx, s.tax_authority, s.lock, whole) is None
+
+    part = applied_without_invoice(client, world, "2026-03-03T11:00:00-03:00", "+54 9 11 2345-0002")
+    refund_directly(world, part, "2000.00", key="p")
+    invoice = invoicing.invoice_booking(s.uows, ctx, s.tax_authority, s.lock, part)
+    assert invoice is not None and invoice.status is InvoiceStatus.AUTHORIZED and invoice.total == Decimal("10000.00")
+    assert invoicing.credit_refunds(s.uows, ctx, s.tax_authority, s.lock, part) is None
+    assert NOTA_C_KEY not in world.afip.vouchers
+
+
+def test_an_invoice_authorised_after_a_refund_is_credited_then(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    s, ctx = world.services, world.owner()
+    booking_id = applied_without_invoice(client, world, "2026-03-03T10:00:00-03:00", "+54 9 11 2345-0001")
+    draft = invoicing.draft_invoice(s.uows(alpha.tenant_id), ctx, booking_id)  # for 12,000, not sent yet
+    refund_directly(world, booking_id, "2000.00")
+    assert invoicing.credit_refunds(s.uows, ctx, s.tax_authority, s.lock, booking_id) is None  # nothing authorised
+    issued = invoicing.issue_invoice(s.uows, ctx, s.tax_authority(_profile(world)), s.lock, draft.id)
+    assert issued.status is InvoiceStatus.AUTHORIZED and issued.total == Decimal("12000.00")
+    note = invoicing.credit_refunds(s.uows, ctx, s.tax_authority, s.lock, booking_id)
+    assert note is not None and note.status is InvoiceStatus.AUTHORIZED and note.total == Decimal("2000.00")
+
+
+def _profile(world: PaymentWorld):
+    with world.services.uows(world.tenant.tenant_id, write=False) as uow:
+        return uow.tax_profiles.get()
+
+
+def test_concurrent_callers_draft_one_credit_note(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world, booking_id = paid_and_refunded(client, payment_world(platform, alpha, tmp_path), "3000.00")
+    s, ctx = world.services, world.owner()
+    barrier = threading.Barrier(6)
+    results: list[object] = []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            results.append(invoicing.credit_refunds(s.uows, ctx, s.tax_authority, s.lock, booking_id))
+        except Exception as error:
+            results.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    (note,) = stored_notes(world, booking_id)
+    assert note.status is InvoiceStatus.AUTHORIZED and note.total == Decimal("3000.00")
+    assert len(world.afip.vouchers[NOTA_C_KEY]) == 1
+
+
+def test_a_lost_answer_for_a_credit_note_is_recovered_without_a_duplicate(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world, booking_id = paid_and_refunded(client, payment_world(platform, alpha, tmp_path), "1000.00")
+    s, ctx = world.services, world.owner()
+    world.afip.lose_answers = 1
+    note = invoicing.credit_refunds(s.uows, ctx, s.tax_authority, s.lock, booking_id)
+    assert note is not None and note.status is InvoiceStatus.AUTHORIZED and note.number == 1
+    assert len(world.afip.vouchers[NOTA_C_KEY]) == 1
+
+
+def test_afip_refuses_credit_notes_without_their_invoice_or_beyond_it(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    booking_id = paid_booking(client, world)
+    with world.services.uows(alpha.tenant_id, write=False) as uow:
+        invoice = uow.invoices.for_booking(booking_id)
+    assert invoice is not None and invoice.number is not None
+    authority = world.services.tax_authority(_profile(world))
+    note = invoicing._request(invoice, 1, invoice.issue_date)
+    as_note = {"voucher_type": 13}
+
+    orphan = authority.authorize(replace(note, **as_note))
+    assert not orphan.approved and [m.code for m in orphan.observations] == [10152]
+    associated = AssociatedVoucher(11, 3, invoice.number, CUIT, invoice.issue_date)
+    too_much = replace(note, **as_note, total=Decimal("12000.01"), net=Decimal("12000.01"), associated=(associated,))
+    refused = authority.authorize(too_much)
+    assert not refused.approved and [m.code for m in refused.observations] == [10157]
+    unknown = replace(note, **as_note, associated=(replace(associated, number=99),))
+    assert [m.code for m in authority.authorize(unknown).observations] == [10154]
+    invoice_with_association = replace(note, number=2, associated=(associated,))
+    assert [m.code for m in authority.authorize(invoice_with_association).observations] == [10151]
+    assert authority.authorize(replace(note, **as_note, associated=(associated,))).approved
