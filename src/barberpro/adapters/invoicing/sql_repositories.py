@@ -158,7 +158,8 @@ class SqlInvoiceRepository(_Scoped):
         rows = self._c.execute(
             select(t.invoices)
             .where(_I.tenant_id == self._tenant, _I.credits_invoice_id == invoice_id)
-            .order_by(_I.created_at, _I.id)
+            # Drafted in the same instant (a frozen clock): AFIP's numbers order them, unnumbered last.
+            .order_by(_I.created_at, _I.number.is_(None), _I.number, _I.id)
         )
         return [_invoice(r) for r in rows]
 
