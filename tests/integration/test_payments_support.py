@@ -25,6 +25,7 @@ from barberpro.domain.booking import Actor, ActorKind, Role
 from platform_fixtures import T0, TenantFixture
 
 WEBHOOK_SECRET = "mp-webhook-secret-for-tests"
+SECRETS_KEY = "YmFyYmVycHJvLXRlc3Qtc2VjcmV0cy1rZXktMzJieXQ="  # 32 bytes, tests only
 CUIT = "2012345678" + str(stdnum_cuit.calc_check_digit("2012345678"))
 
 
@@ -59,6 +60,7 @@ def payment_world(
     mode: PaymentMode = PaymentMode.FULL,
     iva: IvaCondition = IvaCondition.MONOTRIBUTO,
     with_tax_profile: bool = True,
+    secrets_key: str | None = SECRETS_KEY,
 ) -> PaymentWorld:
     mp = FakeMercadoPago(now=platform.clock.now())
     afip = FakeAfip(dev_ca().certificate, clock=platform.clock.now)
@@ -71,6 +73,7 @@ def payment_world(
             mercadopago_webhook_secret=WEBHOOK_SECRET,
             afip_wsaa_url="https://wsaahomo.test/ws/services/LoginCms",
             afip_wsfe_url="https://wswhomo.test/wsfev1/service.asmx",
+            secrets_key=secrets_key,
         ),
         gateway_transport=mp.transport(),
         afip_transport=afip.transport(),

@@ -142,7 +142,46 @@ class GatewayUnavailable(Exception):
     """The gateway did not answer, or answered with a server error: safe to retry later."""
 
 
+class GatewayUnauthorized(Exception):
+    """The gateway refused the credentials (an access token revoked, expired or mistyped)."""
+
+
+@dataclass(frozen=True)
+class GatewayAccount:
+    """Whose MercadoPago account an access token acts for (GET /users/me)."""
+
+    id: str
+    site_id: str  # MLA for Argentina
+    nickname: str = ""
+
+
+@dataclass(frozen=True)
+class MercadoPagoAccount:
+    """A shop's own MercadoPago credentials: its checkouts pay into its account, not the platform's.
+
+    The secrets are kept sealed at rest by the repository; here they are in clear."""
+
+    tenant_id: str
+    user_id: str
+    access_token: str
+    webhook_secret: str
+    live_mode: bool
+    connected_at: datetime
+
+
+class MercadoPagoAccountRepository(Protocol):
+    def get(self) -> MercadoPagoAccount | None: ...
+
+    def put(self, account: MercadoPagoAccount) -> None: ...
+
+    def delete(self) -> bool:
+        """False when there was none."""
+
+
 class PaymentGateway(Protocol):
+    def current_account(self) -> GatewayAccount:
+        """Raises GatewayUnauthorized when the credentials are refused."""
+
     def create_preference(self, request: CheckoutRequest) -> Preference: ...
 
     def get_payment(self, payment_id: str) -> GatewayPayment | None: ...
@@ -399,6 +438,7 @@ class PaymentsUnitOfWork(UnitOfWork, Protocol):
     tax_profiles: TaxProfileRepository
     invoices: InvoiceRepository
     tickets: TicketRepository
+    mercadopago_accounts: MercadoPagoAccountRepository
 
     def __enter__(self) -> PaymentsUnitOfWork: ...
 

@@ -415,6 +415,18 @@ invoices = Table(
     ),
 )
 
+mercadopago_accounts = Table(  # migration 0009: a shop's own MercadoPago account
+    "mercadopago_accounts",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
+    Column("user_id", String(40), nullable=False),
+    # Sealed with BARBERPRO_SECRETS_KEY (adapters/security/secret_box.py), never in clear.
+    Column("access_token_sealed", Text, nullable=False),
+    Column("webhook_secret_sealed", Text, nullable=False),
+    Column("live_mode", Boolean, nullable=False),
+    Column("connected_at", UTCDateTime, nullable=False),
+)
+
 invoice_counters = Table(
     "invoice_counters",
     metadata,

@@ -2,7 +2,10 @@
 
 Serve it to the real client through `httpx.MockTransport(fake.handle)`. Like MercadoPago,
 refunds honour `X-Idempotency-Key` (the same key returns the same refund and pays nothing
-more) and a refund larger than what is left is refused.
+more) and a refund larger than what is left is refused. Each access token acts for one
+account (`accounts`; the platform's `TEST-token` by default, shops' via `add_account`): a
+payment belongs to the account whose preference was paid, and another account's token sees
+404 for it, as at MercadoPago; an unknown token gets 401.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class FakePayment:
     status_detail: str
     updated_at: datetime
     refunded: Decimal = Decimal("0.00")
+    collector: str = "platform"  # the account that was paid
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -50,10 +54,20 @@ class FakeMercadoPago:
     payouts: list[Decimal] = field(default_factory=list)  # money actually returned to customers
     fail_next: int = 0  # answer the next N calls with 503 (after doing nothing)
     drop_after_refund: int = 0  # perform the next N refunds, then lose the answer
+    accounts: dict[str, str] = field(default_factory=lambda: {"TEST-token": "platform"})  # token -> user id
+    sites: dict[str, str] = field(default_factory=dict)  # user id -> site (MLA unless said)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_000_000_001))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- what a customer (or MercadoPago) does -----------------------------------------------
+
+    def add_account(self, user_id: str, *, site_id: str = "MLA") -> str:
+        """A seller's account and an access token for it (as its application's credentials page shows)."""
+        token = f"APP_USR-{next(self._ids)}-{user_id}-fake"
+        with self._lock:
+            self.accounts[token] = user_id
+            self.sites[user_id] = site_id
+        return token
 
     def pay(self, external_reference: str, *, status: str = "approved", amount: Decimal | None = None) -> str:
         with self._lock:
@@ -65,7 +79,10 @@ class FakeMercadoPago:
                     raise KeyError(f"no preference for {external_reference}")
                 amount = Decimal(str(preference["items"][0]["unit_price"])).quantize(Decimal("0.01"))
             self.now += timedelta(seconds=1)
-            payment = FakePayment(next(self._ids), external_reference, amount, status, "accredited", self.now)
+            collector = preference["collector_id"] if preference else "platform"
+            payment = FakePayment(
+                next(self._ids), external_reference, amount, status, "accredited", self.now, collector=collector
+            )
             self.payments[payment.id] = payment
             return str(payment.id)
 
@@ -81,19 +98,29 @@ class FakeMercadoPago:
         return httpx.MockTransport(self.handle)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        if not request.headers.get("authorization", "").startswith("Bearer "):
-            return httpx.Response(401, json={"message": "unauthorized"})
+        header = request.headers.get("authorization", "")
+        user = self.accounts.get(header.removeprefix("Bearer ")) if header.startswith("Bearer ") else None
+        if user is None:
+            return httpx.Response(401, json={"message": "invalid access token", "status": 401})
         with self._lock:
             if self.fail_next > 0:
                 self.fail_next -= 1
                 return httpx.Response(503, json={"message": "service unavailable"})
         path = request.url.path
+        if request.method == "GET" and path == "/users/me":
+            return httpx.Response(
+                200, json={"id": user, "nickname": f"SELLER{user}", "site_id": self.sites.get(user, "MLA")}
+            )
         if request.method == "POST" and path == "/checkout/preferences":
-            return self._create_preference(json.loads(request.content))
+            return self._create_preference(json.loads(request.content), user)
         if request.method == "GET" and path == "/v1/payments/search":
             reference = request.url.params.get("external_reference", "")
             with self._lock:
-                found = [p.as_json() for p in self.payments.values() if p.external_reference == reference]
+                found = [
+                    p.as_json()
+                    for p in self.payments.values()
+                    if p.external_reference == reference and p.collector == user
+                ]
             found.sort(key=lambda item: item["id"], reverse=True)
             return httpx.Response(200, json={"results": found, "paging": {"total": len(found)}})
         parts = path.strip("/").split("/")
@@ -104,24 +131,24 @@ class FakeMercadoPago:
                     payment = self.payments.get(payment_id)
                     return (
                         httpx.Response(200, json=payment.as_json())
-                        if payment
+                        if payment and payment.collector == user
                         else httpx.Response(404, json={"message": "Payment not found"})
                     )
             if request.method == "POST" and parts[3:] == ["refunds"]:
-                return self._refund(payment_id, request)
+                return self._refund(payment_id, request, user)
         return httpx.Response(404, json={"message": "not found"})
 
-    def _create_preference(self, body: dict[str, Any]) -> httpx.Response:
+    def _create_preference(self, body: dict[str, Any], user: str) -> httpx.Response:
         item = body["items"][0]
         if not body.get("external_reference") or float(item["unit_price"]) <= 0:
             return httpx.Response(400, json={"message": "invalid preference"})
         with self._lock:
             preference_id = f"pref-{next(self._ids)}"
-            self.preferences[preference_id] = body | {"id": preference_id}
+            self.preferences[preference_id] = body | {"id": preference_id, "collector_id": user}
         url = f"https://www.mercadopago.com.ar/checkout/v1/redirect?pref_id={preference_id}"
         return httpx.Response(201, json={"id": preference_id, "init_point": url, "sandbox_init_point": url})
 
-    def _refund(self, payment_id: int, request: httpx.Request) -> httpx.Response:
+    def _refund(self, payment_id: int, request: httpx.Request, user: str) -> httpx.Response:
         key = request.headers.get("x-idempotency-key")
         if not key:
             return httpx.Response(400, json={"message": "X-Idempotency-Key is required"})
@@ -130,7 +157,7 @@ class FakeMercadoPago:
             if key in self.refunds_by_key:
                 return httpx.Response(201, json=self.refunds_by_key[key])
             payment = self.payments.get(payment_id)
-            if payment is None:
+            if payment is None or payment.collector != user:
                 return httpx.Response(404, json={"message": "Payment not found"})
             if payment.status not in ("approved", "refunded"):
                 return httpx.Response(400, json={"message": f"cannot refund a {payment.status} payment"})

@@ -14,8 +14,10 @@ import httpx
 
 from barberpro.application.payment_ports import (
     CheckoutRequest,
+    GatewayAccount,
     GatewayPayment,
     GatewayRefund,
+    GatewayUnauthorized,
     GatewayUnavailable,
     Preference,
 )
@@ -73,7 +75,17 @@ class MercadoPagoGateway:
             raise GatewayUnavailable(f"MercadoPago did not answer: {type(error).__name__}") from error
         if response.status_code >= 500 or response.status_code == 429:
             raise GatewayUnavailable(f"MercadoPago answered {response.status_code}")
+        if response.status_code == 401:
+            raise GatewayUnauthorized(f"MercadoPago refused the access token ({method} {path})")
         return response
+
+    def current_account(self) -> GatewayAccount:
+        response = self._call("GET", "/users/me")
+        response.raise_for_status()
+        data = response.json()
+        return GatewayAccount(
+            id=str(data["id"]), site_id=str(data.get("site_id", "")), nickname=str(data.get("nickname", ""))
+        )
 
     def create_preference(self, request: CheckoutRequest) -> Preference:
         body = {

@@ -1,7 +1,9 @@
 """Wiring of the payment and invoicing adapters from the environment (built on demand, never at import).
 
 Environment (prefix BARBERPRO_):
-  MERCADOPAGO_ACCESS_TOKEN, MERCADOPAGO_WEBHOOK_SECRET, MERCADOPAGO_API_URL (a fake in development),
+  MERCADOPAGO_ACCESS_TOKEN, MERCADOPAGO_WEBHOOK_SECRET (the platform's account, for shops without
+  their own), MERCADOPAGO_API_URL (a fake in development), SECRETS_KEY (seals the shops' own
+  MercadoPago credentials in the database; without it shops cannot connect an account),
   WEBHOOK_TOLERANCE_SECONDS, AFIP_WSAA_URL / AFIP_WSFE_URL (override the environment's URLs, e.g. the
   fake AFIP from `barberpro afip fake-server`).
 """
@@ -22,7 +24,8 @@ from barberpro.adapters.invoicing.wsaa import WsaaClient
 from barberpro.adapters.invoicing.wsfe import WSFE_URLS, WsfeClient
 from barberpro.adapters.payments.mercadopago import API_URL, MercadoPagoGateway
 from barberpro.adapters.payments.unit_of_work import SqlPaymentsUnitOfWorkFactory, SqlPrepaymentPolicy
-from barberpro.application.payment_ports import PaymentGateway, TaxProfile
+from barberpro.adapters.security.secret_box import SecretBox
+from barberpro.application.payment_ports import MercadoPagoAccount, PaymentGateway, TaxProfile
 
 
 class PaymentEnvironment(BaseSettings):
@@ -34,6 +37,7 @@ class PaymentEnvironment(BaseSettings):
     webhook_tolerance_seconds: int = 300
     afip_wsaa_url: str | None = None
     afip_wsfe_url: str | None = None
+    secrets_key: str | None = None
 
 
 @dataclass
@@ -46,9 +50,11 @@ class PaymentServices:
     afip_transport: httpx.BaseTransport | None = None
     _gateway: PaymentGateway | None = None
     _wsaa: dict[tuple[str, str], WsaaClient] = field(default_factory=dict)
+    _by_token: dict[str, MercadoPagoGateway] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.uows = SqlPaymentsUnitOfWorkFactory(self.database)
+        box = SecretBox(self.environment.secrets_key) if self.environment.secrets_key else None
+        self.uows = SqlPaymentsUnitOfWorkFactory(self.database, box)
         self.prepayment = SqlPrepaymentPolicy(self.uows)
         self.lock = DatabaseNumberingLock(self.database, Path(self.var_dir) / "locks")
 
@@ -61,6 +67,31 @@ class PaymentServices:
                 transport=self.gateway_transport,
             )
         return self._gateway
+
+    def gateway_with(self, access_token: str) -> PaymentGateway:
+        """A client acting for the account this token belongs to (one per token, reused)."""
+        found = self._by_token.get(access_token)
+        if found is None:
+            found = self._by_token[access_token] = MercadoPagoGateway(
+                access_token, base_url=self.environment.mercadopago_api_url, transport=self.gateway_transport
+            )
+        return found
+
+    def account_of(self, tenant_id: str) -> MercadoPagoAccount | None:
+        # Read even without a key: a shop that connected an account must not silently fall back to
+        # the platform's when the key goes missing (the repository refuses to open it instead).
+        with self.uows(tenant_id, write=False) as uow:
+            return uow.mercadopago_accounts.get()
+
+    def gateway_for(self, tenant_id: str) -> PaymentGateway:
+        """The shop's own account when it connected one, else the platform's."""
+        account = self.account_of(tenant_id)
+        return self.gateway_with(account.access_token) if account else self.gateway
+
+    def webhook_secret_for(self, tenant_id: str) -> str:
+        """Notifications about a shop's own account are signed with its application's secret."""
+        account = self.account_of(tenant_id)
+        return account.webhook_secret if account else self.environment.mercadopago_webhook_secret
 
     def tax_authority(self, profile: TaxProfile) -> WsfeClient:
         key = (profile.tenant_id, profile.cuit)

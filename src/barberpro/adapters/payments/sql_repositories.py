@@ -7,12 +7,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from barberpro.adapters.db import tables as t
 from barberpro.adapters.db.repositories import id_chunks
+from barberpro.adapters.security.secret_box import SecretBox
 from barberpro.application.payment_ports import (
+    MercadoPagoAccount,
     Payment,
     PaymentMode,
     PaymentStatus,
@@ -20,11 +22,12 @@ from barberpro.application.payment_ports import (
     RefundStatus,
     ShopPaymentSettings,
 )
-from barberpro.domain.errors import ConcurrentRequest
+from barberpro.domain.errors import ConcurrentRequest, PolicyViolation
 
 _P = t.payments.c
 _R = t.refunds.c
 _S = t.shop_payment_settings.c
+_A = t.mercadopago_accounts.c
 _OPEN = (PaymentStatus.PENDING.value, PaymentStatus.IN_PROCESS.value)
 # A booking's payment is its newest one (a checkout started again after a rejected payment keeps the
 # older row); single and batch reads pick it by this one ordering.
@@ -254,3 +257,50 @@ class SqlWebhookReceiptRepository(_Scoped):
         except IntegrityError:
             return False
         return True
+
+
+class SqlMercadoPagoAccountRepository(_Scoped):
+    """Credentials sealed on the way in and opened on the way out; each bound to its tenant and field."""
+
+    def __init__(self, connection: Connection, tenant_id: str, box: SecretBox | None) -> None:
+        super().__init__(connection, tenant_id)
+        self._box = box
+
+    def _sealing(self) -> SecretBox:
+        if self._box is None:
+            raise PolicyViolation(
+                "shop MercadoPago accounts need BARBERPRO_SECRETS_KEY (32 bytes, base64) on the server",
+                field="access_token",
+            )
+        return self._box
+
+    def get(self) -> MercadoPagoAccount | None:
+        row = self._c.execute(select(t.mercadopago_accounts).where(_A.tenant_id == self._tenant)).one_or_none()
+        if row is None:
+            return None
+        box = self._sealing()
+        return MercadoPagoAccount(
+            tenant_id=row.tenant_id,
+            user_id=row.user_id,
+            access_token=box.open(row.access_token_sealed, f"{self._tenant}:access_token"),
+            webhook_secret=box.open(row.webhook_secret_sealed, f"{self._tenant}:webhook_secret"),
+            live_mode=row.live_mode,
+            connected_at=row.connected_at,
+        )
+
+    def put(self, account: MercadoPagoAccount) -> None:
+        box = self._sealing()
+        values = {
+            "user_id": account.user_id,
+            "access_token_sealed": box.seal(account.access_token, f"{self._tenant}:access_token"),
+            "webhook_secret_sealed": box.seal(account.webhook_secret, f"{self._tenant}:webhook_secret"),
+            "live_mode": account.live_mode,
+            "connected_at": account.connected_at,
+        }
+        changed = self._c.execute(update(t.mercadopago_accounts).where(_A.tenant_id == self._tenant).values(**values))
+        if changed.rowcount == 0:
+            self._c.execute(insert(t.mercadopago_accounts).values(tenant_id=self._tenant, **values))
+
+    def delete(self) -> bool:
+        removed = self._c.execute(delete(t.mercadopago_accounts).where(_A.tenant_id == self._tenant))
+        return bool(removed.rowcount)

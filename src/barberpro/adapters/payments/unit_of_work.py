@@ -12,11 +12,13 @@ from barberpro.adapters.invoicing.sql_repositories import (
     SqlTicketRepository,
 )
 from barberpro.adapters.payments.sql_repositories import (
+    SqlMercadoPagoAccountRepository,
     SqlPaymentRepository,
     SqlPaymentSettingsRepository,
     SqlRefundRepository,
     SqlWebhookReceiptRepository,
 )
+from barberpro.adapters.security.secret_box import SecretBox
 from barberpro.application import payment_ports as pp
 
 
@@ -30,6 +32,11 @@ class SqlPaymentsUnitOfWork(SqlUnitOfWork):
     tax_profiles: pp.TaxProfileRepository
     invoices: pp.InvoiceRepository
     tickets: pp.TicketRepository
+    mercadopago_accounts: pp.MercadoPagoAccountRepository
+
+    def __init__(self, database: Database, tenant_id: str, *, write: bool, box: SecretBox | None = None) -> None:
+        super().__init__(database, tenant_id, write=write)
+        self._box = box
 
     def __enter__(self) -> SqlPaymentsUnitOfWork:
         super().__enter__()
@@ -42,15 +49,17 @@ class SqlPaymentsUnitOfWork(SqlUnitOfWork):
         self.tax_profiles = SqlTaxProfileRepository(*scope)
         self.invoices = SqlInvoiceRepository(*scope)
         self.tickets = SqlTicketRepository(*scope)
+        self.mercadopago_accounts = SqlMercadoPagoAccountRepository(*scope, self._box)
         return self
 
 
 class SqlPaymentsUnitOfWorkFactory:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, box: SecretBox | None = None) -> None:
         self.database = database
+        self.box = box  # seals shop MercadoPago credentials; None: shops cannot connect their own
 
     def __call__(self, tenant_id: str, *, write: bool = True) -> SqlPaymentsUnitOfWork:
-        return SqlPaymentsUnitOfWork(self.database, tenant_id, write=write)
+        return SqlPaymentsUnitOfWork(self.database, tenant_id, write=write, box=self.box)
 
 
 class SqlPrepaymentPolicy:

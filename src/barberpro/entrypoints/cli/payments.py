@@ -70,11 +70,11 @@ def reconcile(
         for item in tenants:
             ctx = _system(platform, item.id)
             report, applied = payment_notifications.reconcile(
-                services.uows, ctx, services.gateway, older_than=timedelta(minutes=older_than_minutes)
+                services.uows, ctx, services.gateway_for(item.id), older_than=timedelta(minutes=older_than_minutes)
             )
             credited = 0
             for result in applied:
-                payment_notifications.settle_refund(services.uows, ctx, services.gateway, result)
+                payment_notifications.settle_refund(services.uows, ctx, services.gateway_for(item.id), result)
                 if result.outcome == "confirmed" and result.booking_id:
                     invoicing.invoice_booking(
                         services.uows, ctx, services.tax_authority, services.lock, result.booking_id
@@ -128,6 +128,14 @@ def shop_settings(
     configure_shop_payments(_services(platform).uows(tenant_id), _system(platform, tenant_id), settings)
     platform.close()
     typer.echo(f"shop {shop_id}: {mode}, hold {hold_minutes} min")
+
+
+@payments_app.command("secrets-key")
+def secrets_key() -> None:
+    """Print a new BARBERPRO_SECRETS_KEY (seals shops' own MercadoPago credentials; keep it out of backups)."""
+    from barberpro.adapters.security.secret_box import new_secrets_key
+
+    typer.echo(new_secrets_key())
 
 
 @afip_app.command("keygen")

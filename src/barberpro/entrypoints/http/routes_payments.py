@@ -21,9 +21,10 @@ from starlette.responses import Response
 from barberpro.adapters.payments.services import PaymentServices
 from barberpro.adapters.payments.webhook_signature import InvalidSignature, verify
 from barberpro.application import bookings as booking_usecases
-from barberpro.application import invoicing, payment_notifications, payments
+from barberpro.application import invoicing, mercadopago_accounts, payment_notifications, payments
 from barberpro.application.context import Context
 from barberpro.application.payment_ports import (
+    GatewayUnauthorized,
     GatewayUnavailable,
     Invoice,
     Payment,
@@ -32,9 +33,10 @@ from barberpro.application.payment_ports import (
 )
 from barberpro.bootstrap import Platform
 from barberpro.domain.booking import SYSTEM
-from barberpro.domain.errors import InvalidValue, NotFound, Unauthenticated
+from barberpro.domain.errors import InvalidValue, NotFound, PermissionDenied, Unauthenticated
 from barberpro.domain.events import DomainEvent
 from barberpro.entrypoints.http.deps import CallerDep, PlatformDep, StaffDep, context
+from barberpro.entrypoints.http.problems import problem
 from barberpro.entrypoints.http.routes_bookings import booking_response
 from barberpro.entrypoints.http.schemas import BookingIn
 from barberpro.entrypoints.http.views import JSON
@@ -182,7 +184,7 @@ def checkout(
             payment = payments.start_checkout(
                 svc.uows,
                 ctx,
-                svc.gateway,
+                svc.gateway_for(caller.tenant.id),
                 result.booking.id,
                 notification_url=f"{base}{WEBHOOK_PATH}?source_news=webhooks",
                 back_url=f"{base}/reservas/{result.booking.id}",
@@ -215,7 +217,7 @@ def mercadopago_webhook(
     topic = request.query_params.get("type") or request.query_params.get("topic") or "payment"
     try:
         verify(
-            svc.environment.mercadopago_webhook_secret,
+            svc.webhook_secret_for(caller.tenant.id),
             x_signature,
             data_id=data_id,
             request_id=x_request_id,
@@ -252,7 +254,7 @@ def _apply_notification(
     started = time.perf_counter()
     try:
         applied = payment_notifications.process_notification(
-            svc.uows, _system(platform, tenant_id, request_id), svc.gateway, payment_id
+            svc.uows, _system(platform, tenant_id, request_id), svc.gateway_for(tenant_id), payment_id
         )
     except Exception:  # the reconciliation job picks it up
         metrics.outcomes.labels("error").inc()
@@ -330,7 +332,7 @@ def refund(
         made = payments.refund_payment(
             svc.uows,
             context(request, platform, caller),
-            svc.gateway,
+            svc.gateway_for(caller.tenant.id),
             booking_id,
             amount=body.amount,
             idempotency_key=f"staff-{idempotency_key}",
@@ -398,7 +400,7 @@ def _refund_cancelled(platform: Platform, event: DomainEvent) -> None:
     svc = services(platform)
     try:
         made = payments.refund_for_cancellation(
-            svc.uows, _system(platform, event.tenant_id), svc.gateway, event.entity_id
+            svc.uows, _system(platform, event.tenant_id), svc.gateway_for(event.tenant_id), event.entity_id
         )
     except Exception:  # retried by `barberpro payments reconcile`; never breaks the relay
         log.exception("cancellation refund failed", extra={"booking_id": event.entity_id})
@@ -407,7 +409,68 @@ def _refund_cancelled(platform: Platform, event: DomainEvent) -> None:
         _credit_refunds(platform, event.tenant_id, event.entity_id)
 
 
+class MercadoPagoAccountIn(BaseModel):
+    access_token: str = Field(min_length=1, max_length=250)
+    webhook_secret: str = Field(min_length=1, max_length=128)
+
+
+def _account_view(platform: Platform, tenant_id: str) -> dict[str, Any]:
+    view = mercadopago_accounts.public_view(services(platform).account_of(tenant_id))
+    return {"connected": view is not None, **(view or {})}
+
+
+@router.get("/staff/mercadopago-account", summary="Owner/manager: whether checkouts pay into the shop's own account")
+def get_mercadopago_account(platform: PlatformDep, caller: CallerDep, staff: StaffDep) -> JSON:
+    if staff.actor.role is None or staff.actor.role.value == "barber":
+        raise PermissionDenied("this needs the owner or manager role")
+    return JSON(_account_view(platform, caller.tenant.id))
+
+
+@router.put(
+    "/staff/mercadopago-account",
+    summary="Owner: connect the shop's own MercadoPago account (access token and webhook secret)",
+)
+def put_mercadopago_account(
+    request: Request, body: MercadoPagoAccountIn, platform: PlatformDep, caller: CallerDep, _s: StaffDep
+) -> JSON:
+    svc = services(platform)
+    try:
+        mercadopago_accounts.connect_mercadopago_account(
+            svc.uows(caller.tenant.id),
+            context(request, platform, caller),
+            svc.gateway_with,
+            access_token=body.access_token,
+            webhook_secret=body.webhook_secret,
+        )
+    except GatewayUnavailable as error:
+        raise HTTPException(503, f"MercadoPago is unavailable; retry ({error})") from error
+    return JSON(_account_view(platform, caller.tenant.id))
+
+
+@router.delete(
+    "/staff/mercadopago-account", status_code=204, summary="Owner: back to the platform's MercadoPago account"
+)
+def delete_mercadopago_account(request: Request, platform: PlatformDep, caller: CallerDep, _s: StaffDep) -> Response:
+    mercadopago_accounts.disconnect_mercadopago_account(
+        services(platform).uows(caller.tenant.id), context(request, platform, caller)
+    )
+    return Response(status_code=204)
+
+
+async def _refused_credentials(request: Request, exc: Exception) -> Response:
+    # A shop's token revoked or expired at MercadoPago: the owner must connect the account again.
+    return problem(
+        request,
+        status=502,
+        code="gateway-credentials",
+        title="MercadoPago refused the credentials",
+        detail=f"{exc}; the shop's owner must connect the MercadoPago account again",
+        errors_=[{"field": "access_token", "reason": "refused by MercadoPago"}],
+    )
+
+
 def install(app: FastAPI, platform: Platform) -> None:
+    app.add_exception_handler(GatewayUnauthorized, _refused_credentials)
     app.state.payment_metrics = PaymentMetrics(app.state.metrics.registry)
 
     def on_cancelled(event: DomainEvent) -> None:

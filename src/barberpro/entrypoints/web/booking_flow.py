@@ -267,7 +267,7 @@ def _checkout_url(request: Request, platform: Platform, tenant: Tenant, booking_
         return existing.checkout_url
     try:
         payment = payments.start_checkout(
-            svc.uows, customer_context(request, platform, tenant), svc.gateway, booking_id,
+            svc.uows, customer_context(request, platform, tenant), svc.gateway_for(tenant.id), booking_id,
             notification_url=f"{base}{WEBHOOK_PATH}?source_news=webhooks", back_url=f"{base}{manage}",
         )  # fmt: skip
     except GatewayUnavailable:

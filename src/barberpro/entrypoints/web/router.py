@@ -10,6 +10,7 @@ from barberpro.entrypoints.web import (
     booking_flow,
     data_requests_pages,
     manage_booking,
+    mercadopago_pages,
     privacy,
     staff_pages,
 )
@@ -33,5 +34,13 @@ def static_asset(name: str) -> Response:
     )
 
 
-for _module in (booking_flow, manage_booking, privacy, staff_pages, admin_pages, data_requests_pages):
+for _module in (
+    booking_flow,
+    manage_booking,
+    privacy,
+    staff_pages,
+    admin_pages,
+    data_requests_pages,
+    mercadopago_pages,
+):
     router.include_router(_module.router)
