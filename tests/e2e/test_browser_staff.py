@@ -113,3 +113,18 @@ def test_owner_sees_a_personal_data_request_and_marks_it_answered(site: Site, de
     answered = desktop.locator("tr", has_text="pedido@example.com").inner_text()
     assert "Respondida" in answered and "Datos borrados salvo facturas" in answered
     assert accessibility_problems(desktop) == []
+
+
+def test_owner_reads_how_to_connect_mercadopago_and_a_wrong_token_is_explained(site: Site, desktop: Any) -> None:
+    log_in(desktop, site, site.alpha.owner_email)
+    desktop.get_by_role("link", name="Cobros").click()
+    desktop.get_by_role("heading", name="Cobros con MercadoPago").wait_for()
+    assert "Todavía no conectaste tu cuenta" in desktop.locator("main").inner_text()
+    assert accessibility_problems(desktop) == []
+    desktop.get_by_label("Access Token").fill("mi-token")
+    desktop.get_by_label("Clave secreta de Webhooks").fill("a1b2c3d4e5f6a7b8c9d0")
+    desktop.get_by_role("button", name="Conectar").click()
+    error = desktop.locator("#access_token-error")
+    assert "Revisá el Access Token" in error.inner_text()
+    assert desktop.get_by_label("Access Token").get_attribute("aria-invalid") == "true"
+    assert accessibility_problems(desktop) == []
