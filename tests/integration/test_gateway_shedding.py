@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import httpx
 from gateway_support import booking_body, live_gateway
@@ -49,6 +50,12 @@ def test_browsing_is_shed_bookings_pass_and_every_refusal_is_a_complete_answer(
         limiter = app.state.concurrency_limiter
         with httpx.Client(base_url=base, headers={"host": HOST}) as client:
             assert client.get("/api/v1/shops").status_code == 200  # not overloaded yet
+            # The server answers before it hands the slot back: wait for that, or the late release
+            # lands after the pretend load below (9 in flight would read 8 at the end).
+            deadline = time.monotonic() + 5
+            while limiter.in_flight and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert limiter.in_flight == 0
             _overloaded(limiter)
             shed = client.get("/api/v1/shops")
             assert shed.status_code == 503

@@ -34,7 +34,7 @@ class SqlPaymentsUnitOfWork(SqlUnitOfWork):
     tickets: pp.TicketRepository
     mercadopago_accounts: pp.MercadoPagoAccountRepository
 
-    def __init__(self, database: Database, tenant_id: str, *, write: bool, box: SecretBox | None = None) -> None:
+    def __init__(self, database: Database, tenant_id: str, *, write: bool = True, box: SecretBox | None = None) -> None:
         super().__init__(database, tenant_id, write=write)
         self._box = box
 
