@@ -7,6 +7,7 @@ so these tests fail if a checkout, a notification or a refund goes through the w
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from test_payments_support import WEBHOOK_SECRET, PaymentWorld, payment_world
 from test_web_staff import log_in
 
 from barberpro.adapters.security.secret_box import SecretBox, SecretBoxError, new_secrets_key
-from barberpro.application import payments
+from barberpro.application import payment_notifications, payments
 from barberpro.application.context import Context
 from barberpro.application.payment_ports import PaymentMode, ShopPaymentSettings
 from barberpro.application.staff_auth import create_staff_user
@@ -72,8 +73,11 @@ def test_a_connected_shop_is_paid_into_its_own_account(
     booking = checkout(client, alpha)
     assert collector_of(world, booking["id"]) == "7001"
     paid = world.mp.pay(str(booking["id"]))
-    # The shop's notifications are signed with the shop's secret; the platform's no longer passes.
-    assert notify(client, world, paid, "r-platform", secret=WEBHOOK_SECRET).status_code == 401
+    # Signed with the platform's secret, the notification is about the platform's account, which
+    # does not know this payment: accepted, nothing applied. The shop's own notification confirms.
+    assert notify(client, world, paid, "r-platform", secret=WEBHOOK_SECRET).status_code == 200
+    assert client.get(f"/api/v1/bookings/{booking['id']}", headers=owner).json()["status"] == "pending_payment"
+    assert notify(client, world, paid, "r-forged", secret="a-guess-0123456789abcdef").status_code == 401
     assert notify(client, world, paid, "r-shop", secret=SHOP_SECRET).status_code == 200
     assert client.get(f"/api/v1/bookings/{booking['id']}", headers=owner).json()["status"] == "confirmed"
     assert world.services.gateway.get_payment(paid) is None  # the platform's token cannot even see it
@@ -224,3 +228,49 @@ def test_a_manager_sees_the_account_but_cannot_change_it(
     api = client.put(ACCOUNT, json=form, headers=manager_api)
     assert api.status_code == 403 and api.headers["content-type"] == "application/problem+json"
     assert client.get(ACCOUNT, headers=owner_api).json() == {"connected": False}
+
+
+def test_checkouts_from_before_the_switch_stay_with_the_platform_account(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    owner = staff_headers(client, alpha.owner_email)
+    before = checkout(client, alpha)  # the platform's account, as every checkout before connecting
+    assert connect(client, owner, world.mp.add_account("7001")).status_code == 200
+    after = client.post(
+        "/api/v1/payments/checkout", json=body(alpha, start="2026-03-03T11:00:00-03:00", phone="+54 9 11 2345-0002")
+    ).json()
+    assert (collector_of(world, before["id"]), collector_of(world, after["id"])) == ("platform", "7001")
+    # The customer who had the old checkout open pays it: the platform's notification confirms it ...
+    paid = world.mp.pay(str(before["id"]))
+    assert notify(client, world, paid, "r-old", secret=WEBHOOK_SECRET).status_code == 200
+    assert client.get(f"/api/v1/bookings/{before['id']}", headers=owner).json()["status"] == "confirmed"
+    # ... and its refund goes back through the platform's account, where the money is.
+    refund = client.post(
+        f"/api/v1/bookings/{before['id']}/refunds", json={"amount": "500.00"}, headers=owner | {"Idempotency-Key": "r"}
+    )
+    assert refund.status_code == 201, refund.text
+    assert world.mp.payments[int(paid)].refunded == Decimal("500.00")
+    # Reconciliation asks each payment's own account.
+    world.mp.pay(str(after["id"]))
+    platform.clock.advance(timedelta(minutes=11))  # type: ignore[attr-defined]
+    _, applied = payment_notifications.reconcile(
+        world.services.uows, world.owner(), world.gateway_for_payment, older_than=timedelta(minutes=10)
+    )
+    assert [a.booking_id for a in applied] == [after["id"]] and applied[0].outcome == "confirmed"
+
+
+def test_a_payment_of_an_account_no_longer_connected_is_a_clear_error(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    owner = staff_headers(client, alpha.owner_email)
+    assert connect(client, owner, world.mp.add_account("7001")).status_code == 200
+    booking = checkout(client, alpha)
+    notify(client, world, world.mp.pay(str(booking["id"])), "r", secret=SHOP_SECRET)
+    assert connect(client, owner, world.mp.add_account("7002")).status_code == 200  # another account now
+    refund = client.post(
+        f"/api/v1/bookings/{booking['id']}/refunds", json={"amount": "500.00"}, headers=owner | {"Idempotency-Key": "r"}
+    )
+    assert refund.status_code == 502 and "7001" in refund.json()["detail"]
+    assert world.mp.payouts == []

@@ -197,7 +197,7 @@ def test_unpaid_hold_expires_and_a_late_payment_is_returned(
     assert booking["payment"]["amount"] == "3600.00"  # 30 % deposit
     platform.clock.advance(timedelta(minutes=16))  # type: ignore[attr-defined]
     report, _ = payment_notifications.reconcile(
-        world.services.uows, world.owner(), world.services.gateway, older_than=timedelta(minutes=10)
+        world.services.uows, world.owner(), world.gateway_for_payment, older_than=timedelta(minutes=10)
     )
     assert report.expired == 1
     owner = staff_headers(client, alpha.owner_email)
@@ -218,7 +218,7 @@ def test_reconciliation_applies_a_payment_whose_notification_never_came(
     world.mp.pay(booking["id"])
     platform.clock.advance(timedelta(minutes=11))  # type: ignore[attr-defined]
     report, applied = payment_notifications.reconcile(
-        world.services.uows, world.owner(), world.services.gateway, older_than=timedelta(minutes=10)
+        world.services.uows, world.owner(), world.gateway_for_payment, older_than=timedelta(minutes=10)
     )
     assert (report.applied, report.expired) == (1, 0) and applied[0].outcome == "confirmed"
     owner = staff_headers(client, alpha.owner_email)

@@ -19,7 +19,14 @@ from barberpro.adapters.payments.fake_mercadopago import FakeMercadoPago
 from barberpro.adapters.payments.services import PaymentEnvironment, PaymentServices
 from barberpro.application import invoicing, payments
 from barberpro.application.context import Context
-from barberpro.application.payment_ports import IvaCondition, PaymentMode, ShopPaymentSettings, TaxProfile
+from barberpro.application.payment_ports import (
+    IvaCondition,
+    Payment,
+    PaymentGateway,
+    PaymentMode,
+    ShopPaymentSettings,
+    TaxProfile,
+)
 from barberpro.bootstrap import Platform
 from barberpro.domain.booking import Actor, ActorKind, Role
 from platform_fixtures import T0, TenantFixture
@@ -46,6 +53,10 @@ class PaymentWorld:
     services: PaymentServices
     mp: FakeMercadoPago
     afip: FakeAfip
+
+    def gateway_for_payment(self, payment: Payment | None) -> PaymentGateway:
+        """What `payments reconcile` gives `reconcile`: each payment's own account."""
+        return self.services.gateway_for_payment(self.tenant.tenant_id, payment)
 
     def owner(self) -> Context:
         actor = Actor(ActorKind.STAFF, self.tenant.owner_id, Role.OWNER)

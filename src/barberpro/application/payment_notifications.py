@@ -8,6 +8,7 @@ forged id either does not exist at the gateway or belongs to no booking of this 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -16,6 +17,7 @@ from barberpro.application.audit import record
 from barberpro.application.context import Context
 from barberpro.application.payment_ports import (
     GatewayPayment,
+    GatewayUnauthorized,
     Payment,
     PaymentGateway,
     PaymentStatus,
@@ -151,16 +153,29 @@ class ReconcileReport:
 
 
 def reconcile(
-    uows: PaymentsUnitOfWorkFactory, ctx: Context, gateway: PaymentGateway, *, older_than: timedelta
+    uows: PaymentsUnitOfWorkFactory,
+    ctx: Context,
+    gateway_for: Callable[[Payment | None], PaymentGateway],
+    *,
+    older_than: timedelta,
 ) -> tuple[ReconcileReport, list[Applied]]:
-    """For notifications that never came: ask the gateway, apply, and release unpaid expired holds."""
+    """For notifications that never came: ask the gateway, apply, and release unpaid expired holds.
+
+    Each booking's payments are asked of the account its checkout went to (`gateway_for` of its
+    payment): a shop that connected its own account meanwhile still has earlier checkouts at the
+    platform's. A booking whose account can no longer be asked is left to its hold's expiry.
+    """
     with uows(ctx.tenant_id, write=False) as uow:
         stale = uow.payments.open_since(ctx.now - older_than)
         expired_ids = uow.payments.stale_holds(ctx.now)
-    booking_ids = list(dict.fromkeys([p.booking_id for p in stale] + expired_ids))
+        booking_ids = list(dict.fromkeys([p.booking_id for p in stale] + expired_ids))
+        taken = uow.payments.for_bookings(booking_ids)
     applied: list[Applied] = []
     for booking_id in booking_ids:
-        found = gateway.payments_for(booking_id)
+        try:
+            found = gateway_for(taken.get(booking_id)).payments_for(booking_id)
+        except GatewayUnauthorized:
+            continue
         best = next((p for p in found if p.status == "approved"), found[0] if found else None)
         if best is not None:
             result = apply_gateway_payment(uows(ctx.tenant_id), ctx, best)

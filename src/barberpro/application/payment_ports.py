@@ -76,6 +76,9 @@ class Payment:
     refunded_amount: Decimal = Decimal("0.00")
     provider_updated_at: datetime | None = None
     version: int = 1
+    # The MercadoPago account that took it: a shop's own (its user id) or None, the platform's.
+    # Notifications, refunds and reconciliation of this payment go through that account.
+    collector_id: str | None = None
 
     @property
     def refundable(self) -> Decimal:
@@ -179,6 +182,8 @@ class MercadoPagoAccountRepository(Protocol):
 
 
 class PaymentGateway(Protocol):
+    collector_id: str | None  # whose account this client acts for: a shop's user id, None for the platform
+
     def current_account(self) -> GatewayAccount:
         """Raises GatewayUnauthorized when the credentials are refused."""
 

@@ -137,6 +137,7 @@ def start_checkout(
         updated_at=ctx.now,
         preference_id=preference.id,
         checkout_url=preference.checkout_url,
+        collector_id=gateway.collector_id,
     )
     with uows(ctx.tenant_id) as uow:
         raced = uow.payments.for_booking(booking.id)

@@ -327,6 +327,8 @@ payments = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("version", Integer, nullable=False),
+    # Migration 0009: the shop's MercadoPago user id whose account took it; NULL, the platform's.
+    Column("collector_id", String(40), nullable=True),
     UniqueConstraint("tenant_id", "provider_payment_id"),
 )
 

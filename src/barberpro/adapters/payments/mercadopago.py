@@ -57,7 +57,9 @@ class MercadoPagoGateway:
         base_url: str = API_URL,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 10.0,
+        collector_id: str | None = None,
     ) -> None:
+        self.collector_id = collector_id  # a shop's MercadoPago user id; None for the platform's account
         self._client = httpx.Client(
             base_url=base_url,
             transport=transport,

@@ -25,7 +25,13 @@ from barberpro.adapters.invoicing.wsfe import WSFE_URLS, WsfeClient
 from barberpro.adapters.payments.mercadopago import API_URL, MercadoPagoGateway
 from barberpro.adapters.payments.unit_of_work import SqlPaymentsUnitOfWorkFactory, SqlPrepaymentPolicy
 from barberpro.adapters.security.secret_box import SecretBox
-from barberpro.application.payment_ports import MercadoPagoAccount, PaymentGateway, TaxProfile
+from barberpro.application.payment_ports import (
+    GatewayUnauthorized,
+    MercadoPagoAccount,
+    Payment,
+    PaymentGateway,
+    TaxProfile,
+)
 
 
 class PaymentEnvironment(BaseSettings):
@@ -50,7 +56,7 @@ class PaymentServices:
     afip_transport: httpx.BaseTransport | None = None
     _gateway: PaymentGateway | None = None
     _wsaa: dict[tuple[str, str], WsaaClient] = field(default_factory=dict)
-    _by_token: dict[str, MercadoPagoGateway] = field(default_factory=dict)
+    _by_token: dict[tuple[str, str | None], MercadoPagoGateway] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         box = SecretBox(self.environment.secrets_key) if self.environment.secrets_key else None
@@ -68,12 +74,15 @@ class PaymentServices:
             )
         return self._gateway
 
-    def gateway_with(self, access_token: str) -> PaymentGateway:
-        """A client acting for the account this token belongs to (one per token, reused)."""
-        found = self._by_token.get(access_token)
+    def gateway_with(self, access_token: str, collector_id: str | None = None) -> PaymentGateway:
+        """A client acting for the account this token belongs to (one per token and account, reused)."""
+        found = self._by_token.get((access_token, collector_id))
         if found is None:
-            found = self._by_token[access_token] = MercadoPagoGateway(
-                access_token, base_url=self.environment.mercadopago_api_url, transport=self.gateway_transport
+            found = self._by_token[(access_token, collector_id)] = MercadoPagoGateway(
+                access_token,
+                base_url=self.environment.mercadopago_api_url,
+                transport=self.gateway_transport,
+                collector_id=collector_id,
             )
         return found
 
@@ -86,12 +95,37 @@ class PaymentServices:
     def gateway_for(self, tenant_id: str) -> PaymentGateway:
         """The shop's own account when it connected one, else the platform's."""
         account = self.account_of(tenant_id)
-        return self.gateway_with(account.access_token) if account else self.gateway
+        return self.gateway_with(account.access_token, account.user_id) if account else self.gateway
 
-    def webhook_secret_for(self, tenant_id: str) -> str:
-        """Notifications about a shop's own account are signed with its application's secret."""
+    def gateway_for_collector(self, tenant_id: str, collector_id: str | None) -> PaymentGateway:
+        """The account that took a payment: the platform's (None) or the shop's, if still connected."""
+        if collector_id is None:
+            return self.gateway
         account = self.account_of(tenant_id)
-        return account.webhook_secret if account else self.environment.mercadopago_webhook_secret
+        if account is None or account.user_id != collector_id:
+            raise GatewayUnauthorized(
+                f"the payment was taken by MercadoPago account {collector_id}, no longer connected to this shop"
+            )
+        return self.gateway_with(account.access_token, account.user_id)
+
+    def gateway_for_payment(self, tenant_id: str, payment: Payment | None) -> PaymentGateway:
+        """A payment's own account; with no payment yet, the account new checkouts use."""
+        return self.gateway_for_collector(tenant_id, payment.collector_id) if payment else self.gateway_for(tenant_id)
+
+    def gateway_for_booking(self, tenant_id: str, booking_id: str) -> PaymentGateway:
+        with self.uows(tenant_id, write=False) as uow:
+            payment = uow.payments.for_booking(booking_id)
+        return self.gateway_for_payment(tenant_id, payment)
+
+    def notification_accounts(self, tenant_id: str) -> list[tuple[str, PaymentGateway]]:
+        """(webhook secret, client) for each account that may notify about this shop's payments: its
+        own (signed with its application's secret), then the platform's (checkouts from before it
+        connected one, or after it disconnected)."""
+        account = self.account_of(tenant_id)
+        platform = (self.environment.mercadopago_webhook_secret, self.gateway)
+        if account is None:
+            return [platform]
+        return [(account.webhook_secret, self.gateway_with(account.access_token, account.user_id)), platform]
 
     def tax_authority(self, profile: TaxProfile) -> WsfeClient:
         key = (profile.tenant_id, profile.cuit)

@@ -91,6 +91,7 @@ def _payment(row: Any) -> Payment:
         refunded_amount=Decimal(row.refunded_amount),
         provider_updated_at=row.provider_updated_at,
         version=row.version,
+        collector_id=row.collector_id,
     )
 
 
@@ -111,6 +112,7 @@ def _payment_row(payment: Payment) -> dict[str, Any]:
         "created_at": payment.created_at,
         "updated_at": payment.updated_at,
         "version": payment.version,
+        "collector_id": payment.collector_id,
     }
 
 

@@ -6,6 +6,7 @@ Register with `payments.register(app)` in cli/main.py. Heavy imports stay inside
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -70,11 +71,16 @@ def reconcile(
         for item in tenants:
             ctx = _system(platform, item.id)
             report, applied = payment_notifications.reconcile(
-                services.uows, ctx, services.gateway_for(item.id), older_than=timedelta(minutes=older_than_minutes)
+                services.uows,
+                ctx,
+                functools.partial(services.gateway_for_payment, item.id),
+                older_than=timedelta(minutes=older_than_minutes),
             )
             credited = 0
             for result in applied:
-                payment_notifications.settle_refund(services.uows, ctx, services.gateway_for(item.id), result)
+                if result.booking_id:
+                    gateway = services.gateway_for_booking(item.id, result.booking_id)
+                    payment_notifications.settle_refund(services.uows, ctx, gateway, result)
                 if result.outcome == "confirmed" and result.booking_id:
                     invoicing.invoice_booking(
                         services.uows, ctx, services.tax_authority, services.lock, result.booking_id

@@ -28,6 +28,7 @@ from barberpro.application.payment_ports import (
     GatewayUnavailable,
     Invoice,
     Payment,
+    PaymentGateway,
     PaymentMode,
     ShopPaymentSettings,
 )
@@ -215,18 +216,27 @@ def mercadopago_webhook(
     metrics: PaymentMetrics = request.app.state.payment_metrics
     data_id = request.query_params.get("data.id") or request.query_params.get("id")
     topic = request.query_params.get("type") or request.query_params.get("topic") or "payment"
-    try:
-        verify(
-            svc.webhook_secret_for(caller.tenant.id),
-            x_signature,
-            data_id=data_id,
-            request_id=x_request_id,
-            now=platform.clock.now(),
-            tolerance_seconds=svc.environment.webhook_tolerance_seconds,
-        )
-    except InvalidSignature as error:
+    # The secret that signed it says which account is notifying: the shop's own, or the platform's
+    # (a checkout from before the shop connected its account); the payment is fetched from that one.
+    gateway, refusal = None, InvalidSignature("no webhook secret is configured")
+    for secret, candidate in svc.notification_accounts(caller.tenant.id):
+        try:
+            verify(
+                secret,
+                x_signature,
+                data_id=data_id,
+                request_id=x_request_id,
+                now=platform.clock.now(),
+                tolerance_seconds=svc.environment.webhook_tolerance_seconds,
+            )
+        except InvalidSignature as error:
+            refusal = error
+            continue
+        gateway = candidate
+        break
+    if gateway is None:
         metrics.webhooks.labels("forged").inc()
-        raise Unauthenticated(f"webhook signature rejected: {error}") from error
+        raise Unauthenticated(f"webhook signature rejected: {refusal}")
     # Chargebacks also arrive as a "payment" notification (status charged_back); the "chargebacks"
     # topic carries a chargeback id, which is not a payment id, so it is acknowledged and ignored.
     if not data_id or topic != "payment":
@@ -243,18 +253,23 @@ def mercadopago_webhook(
         metrics.webhooks.labels("replayed").inc()
         return Response(status_code=200)  # the first delivery is (being) applied
     metrics.webhooks.labels("accepted").inc()
-    background.add_task(_apply_notification, platform, metrics, caller.tenant.id, data_id, x_request_id or "-")
+    background.add_task(_apply_notification, platform, metrics, caller.tenant.id, data_id, x_request_id or "-", gateway)
     return Response(status_code=200)
 
 
 def _apply_notification(
-    platform: Platform, metrics: PaymentMetrics, tenant_id: str, payment_id: str, request_id: str
+    platform: Platform,
+    metrics: PaymentMetrics,
+    tenant_id: str,
+    payment_id: str,
+    request_id: str,
+    gateway: PaymentGateway,
 ) -> None:
     svc = services(platform)
     started = time.perf_counter()
     try:
         applied = payment_notifications.process_notification(
-            svc.uows, _system(platform, tenant_id, request_id), svc.gateway_for(tenant_id), payment_id
+            svc.uows, _system(platform, tenant_id, request_id), gateway, payment_id
         )
     except Exception:  # the reconciliation job picks it up
         metrics.outcomes.labels("error").inc()
@@ -332,7 +347,7 @@ def refund(
         made = payments.refund_payment(
             svc.uows,
             context(request, platform, caller),
-            svc.gateway_for(caller.tenant.id),
+            svc.gateway_for_booking(caller.tenant.id, booking_id),
             booking_id,
             amount=body.amount,
             idempotency_key=f"staff-{idempotency_key}",
@@ -400,7 +415,10 @@ def _refund_cancelled(platform: Platform, event: DomainEvent) -> None:
     svc = services(platform)
     try:
         made = payments.refund_for_cancellation(
-            svc.uows, _system(platform, event.tenant_id), svc.gateway_for(event.tenant_id), event.entity_id
+            svc.uows,
+            _system(platform, event.tenant_id),
+            svc.gateway_for_booking(event.tenant_id, event.entity_id),
+            event.entity_id,
         )
     except Exception:  # retried by `barberpro payments reconcile`; never breaks the relay
         log.exception("cancellation refund failed", extra={"booking_id": event.entity_id})

@@ -1,4 +1,5 @@
-"""a shop's own MercadoPago account (credentials sealed with the environment's key)
+"""a shop's own MercadoPago account (credentials sealed with the environment's key); payments
+remember which account took them (NULL: the platform's, as every payment before this revision)
 
 Revision ID: 0009_mercadopago_accounts
 Revises: 0008_credit_notes
@@ -30,6 +31,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_mercadopago_accounts_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_mercadopago_accounts")),
     )
+    with op.batch_alter_table("payments", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("collector_id", sa.String(length=40), nullable=True))
     if op.get_bind().dialect.name == "postgresql":  # the row-level security wall of 0001, 0002, 0006
         op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {TABLE} TO {APP_ROLE}")
         op.execute(f"ALTER TABLE {TABLE} ENABLE ROW LEVEL SECURITY")
@@ -44,3 +47,5 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {TABLE}")
     op.drop_table(TABLE)
+    with op.batch_alter_table("payments", schema=None) as batch_op:
+        batch_op.drop_column("collector_id")
