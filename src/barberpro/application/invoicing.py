@@ -445,14 +445,25 @@ def invoice_booking(
     receiver: Receiver | None = None,
 ) -> Invoice | None:
     """Draft and issue the booking's invoice; None when the business has no tax profile."""
+    return _draft_and_issue(uows, ctx, authority_for, lock, lambda uow: draft_invoice(uow, ctx, booking_id, receiver))
+
+
+def _draft_and_issue(
+    uows: PaymentsUnitOfWorkFactory,
+    ctx: Context,
+    authority_for: Callable[[TaxProfile], TaxAuthority],
+    lock: NumberingLock,
+    draft: Callable[[PaymentsUnitOfWork], Invoice | None],
+) -> Invoice | None:
+    """Draft a voucher and have AFIP authorise it; None without a tax profile or nothing to draft."""
     with uows(ctx.tenant_id, write=False) as uow:
         profile = uow.tax_profiles.get()
     if profile is None:
         return None
-    draft = draft_invoice(uows(ctx.tenant_id), ctx, booking_id, receiver)
-    if draft.status is InvoiceStatus.REJECTED:
-        return draft  # staff decide (retry_rejected) after reading AFIP's observations
-    return issue_invoice(uows, ctx, authority_for(profile), lock, draft.id)
+    drafted = draft(uows(ctx.tenant_id))
+    if drafted is None or drafted.status is InvoiceStatus.REJECTED:
+        return drafted  # staff decide (retry_rejected) after reading AFIP's observations
+    return issue_invoice(uows, ctx, authority_for(profile), lock, drafted.id)
 
 
 def draft_credit_note(uow: PaymentsUnitOfWork, ctx: Context, booking_id: str) -> Invoice | None:
@@ -515,11 +526,4 @@ def credit_refunds(
     booking_id: str,
 ) -> Invoice | None:
     """After a refund: draft and issue the credit note the booking's invoice needs (None if none)."""
-    with uows(ctx.tenant_id, write=False) as uow:
-        profile = uow.tax_profiles.get()
-    if profile is None:
-        return None
-    note = draft_credit_note(uows(ctx.tenant_id), ctx, booking_id)
-    if note is None or note.status is InvoiceStatus.REJECTED:
-        return note  # staff decide (retry_rejected) after reading AFIP's observations
-    return issue_invoice(uows, ctx, authority_for(profile), lock, note.id)
+    return _draft_and_issue(uows, ctx, authority_for, lock, lambda uow: draft_credit_note(uow, ctx, booking_id))

@@ -22,7 +22,7 @@ from barberpro.application.payment_ports import (
 )
 from barberpro.application.permissions import require_role
 from barberpro.domain.booking import Role
-from barberpro.domain.errors import InvalidValue, NotFound, PermissionDenied
+from barberpro.domain.errors import InvalidValue, NotFound
 
 OWNERS = frozenset({Role.OWNER})
 ARGENTINA = "MLA"
@@ -93,10 +93,6 @@ def disconnect_mercadopago_account(uow: PaymentsUnitOfWork, ctx: Context) -> Non
             before=public_view(before),
         )
         uow.commit()
-
-
-def permission_denied() -> PermissionDenied:
-    return PermissionDenied("only the owner and managers see the shop's MercadoPago account")
 
 
 def public_view(account: MercadoPagoAccount | None) -> dict[str, object] | None:

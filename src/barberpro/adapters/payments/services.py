@@ -95,7 +95,10 @@ class PaymentServices:
     def gateway_for(self, tenant_id: str) -> PaymentGateway:
         """The shop's own account when it connected one, else the platform's."""
         account = self.account_of(tenant_id)
-        return self.gateway_with(account.access_token, account.user_id) if account else self.gateway
+        return self._own(account) if account else self.gateway
+
+    def _own(self, account: MercadoPagoAccount) -> PaymentGateway:
+        return self.gateway_with(account.access_token, account.user_id)
 
     def gateway_for_collector(self, tenant_id: str, collector_id: str | None) -> PaymentGateway:
         """The account that took a payment: the platform's (None) or the shop's, if still connected."""
@@ -106,7 +109,7 @@ class PaymentServices:
             raise GatewayUnauthorized(
                 f"the payment was taken by MercadoPago account {collector_id}, no longer connected to this shop"
             )
-        return self.gateway_with(account.access_token, account.user_id)
+        return self._own(account)
 
     def gateway_for_payment(self, tenant_id: str, payment: Payment | None) -> PaymentGateway:
         """A payment's own account; with no payment yet, the account new checkouts use."""
@@ -125,7 +128,7 @@ class PaymentServices:
         platform = (self.environment.mercadopago_webhook_secret, self.gateway)
         if account is None:
             return [platform]
-        return [(account.webhook_secret, self.gateway_with(account.access_token, account.user_id)), platform]
+        return [(account.webhook_secret, self._own(account)), platform]
 
     def tax_authority(self, profile: TaxProfile) -> WsfeClient:
         key = (profile.tenant_id, profile.cuit)

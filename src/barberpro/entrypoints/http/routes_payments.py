@@ -32,9 +32,10 @@ from barberpro.application.payment_ports import (
     PaymentMode,
     ShopPaymentSettings,
 )
+from barberpro.application.permissions import require_role
 from barberpro.bootstrap import Platform
 from barberpro.domain.booking import SYSTEM
-from barberpro.domain.errors import InvalidValue, NotFound, PermissionDenied, Unauthenticated
+from barberpro.domain.errors import InvalidValue, NotFound, Unauthenticated
 from barberpro.domain.events import DomainEvent
 from barberpro.entrypoints.http.deps import CallerDep, PlatformDep, StaffDep, context
 from barberpro.entrypoints.http.problems import problem
@@ -438,9 +439,8 @@ def _account_view(platform: Platform, tenant_id: str) -> dict[str, Any]:
 
 
 @router.get("/staff/mercadopago-account", summary="Owner/manager: whether checkouts pay into the shop's own account")
-def get_mercadopago_account(platform: PlatformDep, caller: CallerDep, staff: StaffDep) -> JSON:
-    if staff.actor.role is None or staff.actor.role.value == "barber":
-        raise PermissionDenied("this needs the owner or manager role")
+def get_mercadopago_account(request: Request, platform: PlatformDep, caller: CallerDep, _s: StaffDep) -> JSON:
+    require_role(context(request, platform, caller))
     return JSON(_account_view(platform, caller.tenant.id))
 
 

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from barberpro.application import mercadopago_accounts
 from barberpro.application.payment_ports import GatewayUnavailable
+from barberpro.application.permissions import require_role
 from barberpro.bootstrap import Platform
 from barberpro.domain.errors import InvalidValue, NotFound, PolicyViolation
 from barberpro.entrypoints.http.routes_payments import services as payment_services
@@ -32,8 +33,7 @@ NOTICES = {"conectada": "Cuenta conectada: los próximos cobros van a tu cuenta.
 def account_page(
     request: Request, platform: Platform, session: StaffSession, *, status: int = 200, **extra: Any
 ) -> Response:
-    if not session.is_manager:
-        raise mercadopago_accounts.permission_denied()
+    require_role(session.ctx)  # owners and managers see it; only owners change it
     account = mercadopago_accounts.public_view(payment_services(platform).account_of(session.tenant.id))
     return render(request, "mercadopago.html", tenant=session.tenant, status=status, session=session,
                   account=account, **extra)  # fmt: skip

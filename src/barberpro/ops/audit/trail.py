@@ -266,19 +266,8 @@ def inclusion(database: Database, store: HeadStore, entry_id: str) -> dict[str, 
     }
 
 
-EXPORT_FIELDS = (
-    "seq",
-    "id",
-    "tenant_id",
-    "actor",
-    "action",
-    "entity_type",
-    "entity_id",
-    "before",
-    "after",
-    "request_id",
-    "occurred_at",
-)
+# The row's fields in order, less the leaf format and the salt, which stay in the database.
+EXPORT_FIELDS = tuple(name for name in AuditRow.__dataclass_fields__ if name not in ("leaf_version", "field_salt"))
 
 
 def export(database: Database, tenant_id: str, fmt: str = "json") -> str:
