@@ -24,7 +24,7 @@ from test_payments_support import CUIT, PaymentWorld, payment_world
 
 from barberpro.adapters.invoicing.printed_invoice import decode_qr_url
 from barberpro.application import invoicing, payment_notifications, payments
-from barberpro.application.payment_ports import AssociatedVoucher, Invoice, InvoiceStatus, IvaCondition
+from barberpro.application.payment_ports import AssociatedVoucher, Invoice, InvoiceStatus, IvaCondition, Message
 from barberpro.bootstrap import Platform
 from barberpro.domain.errors import PolicyViolation
 from conftest import staff_headers
@@ -243,3 +243,106 @@ def test_afip_refuses_credit_notes_without_their_invoice_or_beyond_it(
     invoice_with_association = replace(note, number=2, associated=(associated,))
     assert [m.code for m in authority.authorize(invoice_with_association).observations] == [10151]
     assert authority.authorize(replace(note, **as_note, associated=(associated,))).approved
+
+
+def payment_detail(client: TestClient, headers: dict[str, str], booking_id: str) -> dict:
+    return client.get(f"/api/v1/bookings/{booking_id}/payment", headers=headers).json()
+
+
+def test_a_chargeback_settled_against_the_shop_is_credited_once(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    booking_id = paid_booking(client, world)
+    owner = staff_headers(client, alpha.owner_email)
+    paid = payment_detail(client, owner, booking_id)["payment"]["provider_payment_id"]
+
+    # Opened by the card issuer: the money is held, nothing is credited yet.
+    world.mp.set_status(paid, "charged_back", "in_process")
+    assert notify(client, world, paid, "r-open").status_code == 200
+    detail = payment_detail(client, owner, booking_id)
+    assert (detail["payment"]["status"], detail["payment"]["chargeback"]) == ("charged_back", "in_process")
+    assert detail["credit_notes"] == [] and NOTA_C_KEY not in world.afip.vouchers
+    # Staff cannot refund money the card issuer is holding.
+    refused = refund(client, owner, booking_id, "1000.00", "refund-during-chargeback")
+    assert refused.status_code == 409 and refused.headers["content-type"] == "application/problem+json"
+    assert "charged-back" in refused.json()["detail"] and world.mp.payouts == []
+
+    # Settled against the shop: the customer got everything back, so the whole invoice is credited.
+    world.mp.set_status(paid, "charged_back", "settled")
+    assert notify(client, world, paid, "r-settled").status_code == 200
+    detail = payment_detail(client, owner, booking_id)
+    assert detail["payment"]["chargeback"] == "settled"
+    (note,) = detail["credit_notes"]
+    assert (note["status"], note["voucher_type"], note["total"]) == ("authorized", 13, detail["invoice"]["total"])
+    # The same notification again, and the reconciliation's pass: still one credit note.
+    assert notify(client, world, paid, "r-settled-again").status_code == 200
+    s = world.services
+    assert invoicing.credit_refunds(s.uows, world.owner(), s.tax_authority, s.lock, booking_id) is None
+    assert len(world.afip.vouchers[NOTA_C_KEY]) == 1
+    actions = audit_actions(platform, alpha, booking_id)
+    assert actions.count("BookingChargedBack") == 2  # opened, then settled
+
+
+def test_a_chargeback_the_shop_wins_is_not_credited(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    booking_id = paid_booking(client, world)
+    owner = staff_headers(client, alpha.owner_email)
+    paid = payment_detail(client, owner, booking_id)["payment"]["provider_payment_id"]
+    world.mp.set_status(paid, "charged_back", "reimbursed")
+    assert notify(client, world, paid, "r-won").status_code == 200
+    detail = payment_detail(client, owner, booking_id)
+    assert detail["payment"]["chargeback"] == "reimbursed" and detail["credit_notes"] == []
+    assert NOTA_C_KEY not in world.afip.vouchers
+
+
+def test_a_chargeback_before_the_invoice_is_left_out_of_it(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    s, ctx = world.services, world.owner()
+    settled = applied_without_invoice(client, world, "2026-03-03T10:00:00-03:00", "+54 9 11 2345-0001")
+    held = applied_without_invoice(client, world, "2026-03-03T11:00:00-03:00", "+54 9 11 2345-0002")
+    for booking_id, detail in ((settled, "settled"), (held, "in_process")):
+        with s.uows(alpha.tenant_id, write=False) as uow:
+            payment = uow.payments.for_booking(booking_id)
+        assert payment is not None and payment.provider_payment_id is not None
+        world.mp.set_status(payment.provider_payment_id, "charged_back", detail)
+        applied = payment_notifications.process_notification(s.uows, ctx, s.gateway, payment.provider_payment_id)
+        assert applied.outcome == "charged_back"
+    with pytest.raises(PolicyViolation, match="nothing to invoice"):
+        invoicing.invoice_booking(s.uows, ctx, s.tax_authority, s.lock, settled)
+    # An open chargeback has not returned the money yet: the sale is invoiced in full.
+    invoice = invoicing.invoice_booking(s.uows, ctx, s.tax_authority, s.lock, held)
+    assert invoice is not None and invoice.status is InvoiceStatus.AUTHORIZED and invoice.total == Decimal("12000.00")
+
+
+def test_staff_retry_a_credit_note_afip_rejected(
+    client: TestClient, platform: Platform, alpha: TenantFixture, beta: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    booking_id = paid_booking(client, world)
+    owner = staff_headers(client, alpha.owner_email)
+    world.afip.refuse_next = [Message(10015, "Punto de venta no habilitado para el comprobante")]
+    made = refund(client, owner, booking_id, "4000.00", "refund-rejected")
+    assert made.status_code == 201
+    rejected = made.json()["credit_note"]
+    assert rejected["status"] == "rejected" and rejected["number"] is None
+    assert not world.afip.vouchers.get(NOTA_C_KEY)
+
+    # Another shop's staff cannot reach it; then the shop's own retry issues it, once.
+    beta_owner = staff_headers(client, beta.owner_email, host="beta.example.com")
+    crossed = client.post(
+        f"/api/v1/bookings/{booking_id}/credit-note", headers=beta_owner | {"host": "beta.example.com"}
+    )
+    assert crossed.status_code == 404 and crossed.headers["content-type"] == "application/problem+json"
+    retried = client.post(f"/api/v1/bookings/{booking_id}/credit-note", headers=owner)
+    assert retried.status_code == 200, retried.text
+    note = retried.json()
+    assert (note["id"], note["status"], note["number"], note["total"]) == (rejected["id"], "authorized", 1, "4000.00")
+    assert audit_actions(platform, alpha, note["id"]).count("InvoiceRetried") == 1
+    again = client.post(f"/api/v1/bookings/{booking_id}/credit-note", headers=owner)
+    assert again.status_code == 409 and again.json()["errors"][0]["field"] == "booking_id"
+    assert len(world.afip.vouchers[NOTA_C_KEY]) == 1

@@ -164,9 +164,14 @@ def draft_invoice(uow: PaymentsUnitOfWork, ctx: Context, booking_id: str, receiv
         if booking is None or booking.service_id is None:
             raise NotFound("booking not found", field="booking_id")
         payment = uow.payments.for_booking(booking_id)
-        if payment is not None and payment.status in (PaymentStatus.APPROVED, PaymentStatus.REFUNDED):
-            # What the customer kept paid: a payment refunded in full leaves nothing to invoice.
-            total = payment.paid_amount - payment.refunded_amount
+        if payment is not None and payment.status in (
+            PaymentStatus.APPROVED,
+            PaymentStatus.REFUNDED,
+            PaymentStatus.CHARGED_BACK,
+        ):
+            # What the customer kept paid: a payment refunded in full, or charged back with the
+            # chargeback settled against the shop, leaves nothing to invoice.
+            total = payment.kept
         else:
             total = booking.price
         if total <= 0:
@@ -470,9 +475,10 @@ def draft_credit_note(uow: PaymentsUnitOfWork, ctx: Context, booking_id: str) ->
     """The credit note the booking's authorised invoice needs after refunds, if any.
 
     Due = invoice total - credit notes already drafted against it - what the customer kept
-    paid. Computed, not counted per refund, so a retry or a second caller finds nothing more
-    to credit (the booking's lock makes the second wait for the first). A note not yet
-    authorised is returned instead of a new one: it is issued before anything else is due.
+    paid (nothing after a chargeback settled against the shop). Computed, not counted per
+    refund, so a retry or a second caller finds nothing more to credit (the booking's lock
+    makes the second wait for the first). A note not yet authorised is returned instead of a
+    new one: it is issued before anything else is due.
     """
     with uow:
         uow.lock("credit-note", booking_id)
@@ -486,8 +492,7 @@ def draft_credit_note(uow: PaymentsUnitOfWork, ctx: Context, booking_id: str) ->
         unsettled = next((n for n in notes if n.status is not InvoiceStatus.AUTHORIZED), None)
         if unsettled is not None:
             return unsettled
-        kept = max(payment.paid_amount - payment.refunded_amount, Decimal("0.00"))
-        due = (invoice.total - sum((n.total for n in notes), Decimal("0.00")) - kept).quantize(CENT)
+        due = (invoice.total - sum((n.total for n in notes), Decimal("0.00")) - payment.kept).quantize(CENT)
         if due <= 0:
             return None
         kind = CREDIT_NOTE_FOR[invoice.voucher_type]

@@ -16,6 +16,7 @@ from decimal import Decimal
 from barberpro.application.audit import record
 from barberpro.application.context import Context
 from barberpro.application.payment_ports import (
+    Chargeback,
     GatewayPayment,
     GatewayUnauthorized,
     Payment,
@@ -89,13 +90,18 @@ def apply_gateway_payment(uow: PaymentsUnitOfWork, ctx: Context, found: GatewayP
             latency = max(0.0, (ctx.now - local.created_at).total_seconds())
         elif outcome == "charged_back":
             # The booking keeps its status; staff see the chargeback on it and in the audit trail.
+            # One settled against the shop is then credited (`invoicing.credit_refunds`).
             record(
                 uow,
                 ctx,
                 action="BookingChargedBack",
                 entity_type="booking",
                 entity_id=booking.id,
-                after={"payment_id": local.id, "amount": str(updated.paid_amount)},
+                after={
+                    "payment_id": local.id,
+                    "amount": str(updated.paid_amount),
+                    "chargeback": updated.chargeback.value if updated.chargeback else None,
+                },
                 event=booking_event("BookingChargedBack", booking, ctx.now),
             )
         uow.commit()
@@ -114,7 +120,10 @@ def _next_state(
     )
     zero = Decimal("0.00")
     if found.status == "charged_back":
-        return replace(base, status=PaymentStatus.CHARGED_BACK), "charged_back", zero, ""
+        chargeback = Chargeback.from_detail(found.status_detail)
+        if local.status is PaymentStatus.CHARGED_BACK and local.chargeback is chargeback:
+            return local, "unchanged", zero, ""
+        return replace(base, status=PaymentStatus.CHARGED_BACK, chargeback=chargeback), "charged_back", zero, ""
     if found.status in ("refunded", "approved") and found.refunded_amount > zero:
         full = found.refunded_amount >= found.amount
         status = PaymentStatus.REFUNDED if full else PaymentStatus.APPROVED

@@ -58,6 +58,22 @@ class PaymentStatus(enum.StrEnum):
     CHARGED_BACK = "charged_back"
 
 
+class Chargeback(enum.StrEnum):
+    """Where a chargeback stands (MercadoPago's status_detail of a charged_back payment)."""
+
+    IN_PROCESS = "in_process"  # the card issuer opened it; the money is held
+    SETTLED = "settled"  # settled against the shop: the money went back to the customer
+    REIMBURSED = "reimbursed"  # settled in the shop's favour: the shop keeps the money
+
+    @classmethod
+    def from_detail(cls, detail: str) -> Chargeback:
+        """An unknown or missing detail is read as still open: nothing is credited for it."""
+        try:
+            return cls(detail)
+        except ValueError:
+            return cls.IN_PROCESS
+
+
 @dataclass(frozen=True)
 class Payment:
     id: str
@@ -79,10 +95,19 @@ class Payment:
     # The MercadoPago account that took it: a shop's own (its user id) or None, the platform's.
     # Notifications, refunds and reconciliation of this payment go through that account.
     collector_id: str | None = None
+    chargeback: Chargeback | None = None  # set once the payment is charged back
 
     @property
     def refundable(self) -> Decimal:
         return self.paid_amount - self.refunded_amount
+
+    @property
+    def kept(self) -> Decimal:
+        """What the customer finally paid: paid less refunds, nothing once a chargeback was settled
+        against the shop (the card issuer gave it all back)."""
+        if self.status is PaymentStatus.CHARGED_BACK and self.chargeback is Chargeback.SETTLED:
+            return Decimal("0.00")
+        return max(self.paid_amount - self.refunded_amount, Decimal("0.00"))
 
 
 class RefundStatus(enum.StrEnum):

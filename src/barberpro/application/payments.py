@@ -170,6 +170,9 @@ def refund_payment(
         refund = uow.refunds.by_key(idempotency_key)
         if refund is None:
             outside = provider_payment_id not in (None, payment.provider_payment_id)
+            if not outside and payment.status is PaymentStatus.CHARGED_BACK:
+                # The card issuer holds or returned the money; MercadoPago refuses a refund of it.
+                raise PolicyViolation("a charged-back payment cannot be refunded", field="booking_id")
             available = amount if outside and amount is not None else payment.refundable
             wanted = (available if amount is None else amount).quantize(CENT)
             if wanted <= 0:

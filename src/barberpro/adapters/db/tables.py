@@ -329,6 +329,8 @@ payments = Table(
     Column("version", Integer, nullable=False),
     # Migration 0009: the shop's MercadoPago user id whose account took it; NULL, the platform's.
     Column("collector_id", String(40), nullable=True),
+    # Migration 0010: where a chargeback stands (in_process, settled, reimbursed); NULL without one.
+    Column("chargeback", String(20), nullable=True),
     UniqueConstraint("tenant_id", "provider_payment_id"),
 )
 

@@ -14,6 +14,7 @@ from barberpro.adapters.db import tables as t
 from barberpro.adapters.db.repositories import id_chunks
 from barberpro.adapters.security.secret_box import SecretBox
 from barberpro.application.payment_ports import (
+    Chargeback,
     MercadoPagoAccount,
     Payment,
     PaymentMode,
@@ -92,6 +93,7 @@ def _payment(row: Any) -> Payment:
         provider_updated_at=row.provider_updated_at,
         version=row.version,
         collector_id=row.collector_id,
+        chargeback=Chargeback(row.chargeback) if row.chargeback else None,
     )
 
 
@@ -113,6 +115,7 @@ def _payment_row(payment: Payment) -> dict[str, Any]:
         "updated_at": payment.updated_at,
         "version": payment.version,
         "collector_id": payment.collector_id,
+        "chargeback": payment.chargeback.value if payment.chargeback else None,
     }
 
 

@@ -27,6 +27,7 @@ from barberpro.application.payment_ports import (
     GatewayUnauthorized,
     GatewayUnavailable,
     Invoice,
+    InvoiceStatus,
     Payment,
     PaymentGateway,
     PaymentMode,
@@ -35,7 +36,7 @@ from barberpro.application.payment_ports import (
 from barberpro.application.permissions import require_role
 from barberpro.bootstrap import Platform
 from barberpro.domain.booking import SYSTEM
-from barberpro.domain.errors import InvalidValue, NotFound, Unauthenticated
+from barberpro.domain.errors import InvalidValue, NotFound, PolicyViolation, Unauthenticated
 from barberpro.domain.events import DomainEvent
 from barberpro.entrypoints.http.deps import CallerDep, PlatformDep, StaffDep, context
 from barberpro.entrypoints.http.problems import problem
@@ -97,6 +98,7 @@ def payment_view(payment: Payment | None) -> dict[str, Any] | None:
         "checkout_url": payment.checkout_url,
         "hold_until": payment.hold_until.isoformat(),
         "provider_payment_id": payment.provider_payment_id,
+        "chargeback": payment.chargeback.value if payment.chargeback else None,
     }
 
 
@@ -283,7 +285,8 @@ def _apply_notification(
         metrics.confirmation.observe(applied.latency_seconds)
     if applied.outcome == "confirmed" and applied.booking_id:
         _issue_invoice(platform, tenant_id, applied.booking_id)
-    elif applied.outcome == "refunded" and applied.booking_id:  # refunded from MercadoPago's side
+    elif applied.outcome in ("refunded", "charged_back") and applied.booking_id:
+        # Refunded from MercadoPago's side, or a chargeback (credited once settled against the shop).
         _credit_refunds(platform, tenant_id, applied.booking_id)
 
 
@@ -392,6 +395,28 @@ def issue(
     if invoice is None:
         raise NotFound("this business has no AFIP tax profile yet", field="tax_profile")
     return JSON(invoice_view(invoice))
+
+
+@router.post("/bookings/{booking_id}/credit-note", summary="Staff: issue (or retry) the credit note the booking needs")
+def issue_credit_note(
+    request: Request, booking_id: str, platform: PlatformDep, caller: CallerDep, _s: StaffDep
+) -> JSON:
+    """For a credit note AFIP rejected (after its observations were dealt with) or one that
+    could not be sent: back to draft and sent again, with the same amount and association."""
+    svc = services(platform)
+    ctx = context(request, platform, caller)
+    with svc.uows(caller.tenant.id, write=False) as uow:
+        if uow.bookings.get(booking_id) is None:
+            raise NotFound("booking not found", field="booking_id")
+        invoice = uow.invoices.for_booking(booking_id)
+        notes = uow.invoices.credit_notes(invoice.id) if invoice else []
+    rejected = next((n for n in notes if n.status is InvoiceStatus.REJECTED), None)
+    if rejected is not None:
+        invoicing.retry_rejected(svc.uows(caller.tenant.id), ctx, rejected.id, None)
+    note = invoicing.credit_refunds(svc.uows, ctx, svc.tax_authority, svc.lock, booking_id)
+    if note is None:
+        raise PolicyViolation("nothing to credit: the invoice matches what the customer paid", field="booking_id")
+    return JSON(invoice_view(note))
 
 
 @router.get("/invoices/{invoice_id}/pdf", summary="Staff: the printed invoice with its QR code")

@@ -12,7 +12,8 @@ validation table.
 
 Test hooks: `lose_answers` processes the next N FECAESolicitar calls and then drops the
 answer (the caller sees a timeout); `observe_next` attaches observations to the next
-approval.
+approval; `refuse_next` rejects the next request with its observations (as AFIP does for a
+cause outside the voucher, e.g. a point of sale not enabled for the class yet).
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class FakeAfip:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     lose_answers: int = 0
     observe_next: list[Message] = field(default_factory=list)
+    refuse_next: list[Message] = field(default_factory=list)
     logins: int = 0
     vouchers: dict[tuple[str, int, int], list[Voucher]] = field(default_factory=dict)
     _tickets: dict[tuple[str, str], Ticket] = field(default_factory=dict)
@@ -243,6 +245,7 @@ class FakeAfip:
             observations = self._validate(detail, kind, issued, today)
             credits, problems = self._association(detail, cuit, kind)
             observations += problems
+            observations, self.refuse_next = observations + self.refuse_next, []
             number = int(soap.text(detail, "CbteDesde") or 0)
             if observations:
                 result, cae_xml = "R", ""
