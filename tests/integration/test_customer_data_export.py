@@ -191,3 +191,22 @@ def test_migration_adds_the_bookings_by_customer_index(platform: Platform) -> No
     assert {"name": "ix_bookings_tenant_customer", "columns": ["tenant_id", "customer_id"]} in [
         {"name": i["name"], "columns": i["column_names"]} for i in indexes
     ]
+
+
+def test_barbers_cannot_read_the_audit_trail_or_the_staff_list(
+    client: TestClient, platform: Platform, alpha: TenantFixture
+) -> None:
+    # Both hold personal data (the trail's before/after values, staff e-mails): owners and managers only.
+    create_staff_user(platform.uow(alpha.tenant_id), _owner(platform, alpha), platform.hasher,
+                      email="barbero@example.com", name="Barbero", password=PASSWORD, role=Role.BARBER,
+                      barber_id=alpha.barber_ids[0])  # fmt: skip
+    create_staff_user(platform.uow(alpha.tenant_id), _owner(platform, alpha), platform.hasher,
+                      email="encargada@example.com", name="Encargada", password=PASSWORD,
+                      role=Role.MANAGER)  # fmt: skip
+    barber = staff_headers(client, "barbero@example.com")
+    manager = staff_headers(client, "encargada@example.com")
+    for url in ("/api/v1/staff/audit", "/api/v1/staff/users"):
+        refused = client.get(url, headers=barber)
+        assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"
+        assert "barbero@example.com" not in refused.text
+        assert client.get(url, headers=manager).status_code == 200

@@ -12,8 +12,9 @@ from barberpro.application import catalog
 from barberpro.application.audit_exports import record_trail_export
 from barberpro.application.bookings import agenda
 from barberpro.application.pagination import decode_cursor, encode_cursor
+from barberpro.application.permissions import require_role
 from barberpro.application.staff_auth import create_staff_user
-from barberpro.domain.errors import NotFound, PermissionDenied
+from barberpro.domain.errors import NotFound
 from barberpro.domain.schedules import WorkingDay
 from barberpro.domain.slots import local_day_bounds
 from barberpro.entrypoints.http.customer_export import customer_data_download
@@ -316,9 +317,8 @@ def remove_exception(
 
 
 @router.get("/users", summary="Staff users of the tenant")
-def list_users(platform: PlatformDep, caller: CallerDep, staff: StaffDep) -> JSON:
-    if staff.actor.role is None or staff.actor.role.value == "barber":
-        raise PermissionDenied("this needs the owner or manager role")
+def list_users(request: Request, platform: PlatformDep, caller: CallerDep, _staff: StaffDep) -> JSON:
+    require_role(context(request, platform, caller))
     with platform.uow(caller.tenant.id, write=False) as uow:
         users = uow.staff.list()
     return JSON({"items": [staff_view(u) for u in users], "next_cursor": None})
@@ -364,14 +364,14 @@ def audit_export(
 
 @router.get("/audit", summary="Owner/manager: the audit trail (optionally of one entity)")
 def audit(
+    request: Request,
     platform: PlatformDep,
     caller: CallerDep,
-    staff: StaffDep,
+    _staff: StaffDep,
     entity_id: Annotated[str | None, Query(max_length=36)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSON:
-    if staff.actor.role is None or staff.actor.role.value == "barber":
-        raise PermissionDenied("this needs the owner or manager role")
+    require_role(context(request, platform, caller))
     with platform.uow(caller.tenant.id, write=False) as uow:
         entries = uow.audit.list(entity_id=entity_id, limit=limit)
     return JSON(
