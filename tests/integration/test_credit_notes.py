@@ -34,8 +34,8 @@ FACTURA_C_KEY = (CUIT, 3, 11)
 NOTA_C_KEY = (CUIT, 3, 13)
 
 
-def paid_booking(client: TestClient, world: PaymentWorld) -> str:
-    booking = client.post("/api/v1/payments/checkout", json=body(world.tenant)).json()
+def paid_booking(client: TestClient, world: PaymentWorld, **at: str) -> str:
+    booking = client.post("/api/v1/payments/checkout", json=body(world.tenant, **at)).json()
     assert notify(client, world, world.mp.pay(booking["id"]), f"r-{booking['id']}").status_code == 200
     return str(booking["id"])
 
@@ -296,6 +296,19 @@ def test_a_chargeback_the_shop_wins_is_not_credited(
     detail = payment_detail(client, owner, booking_id)
     assert detail["payment"]["chargeback"] == "reimbursed" and detail["credit_notes"] == []
     assert NOTA_C_KEY not in world.afip.vouchers
+    # One settled against the shop with its credit note never drafted: the retry job's sweep finds
+    # it by its amounts (the won one stays off the list).
+    s = world.services
+    lost = paid_booking(client, world, start="2026-03-03T11:00:00-03:00", phone="+54 9 11 2345-0002")
+    lost_paid = payment_detail(client, owner, lost)["payment"]["provider_payment_id"]
+    world.mp.set_status(lost_paid, "charged_back", "settled")
+    assert payment_notifications.process_notification(s.uows, world.owner(), s.gateway, lost_paid).outcome == (
+        "charged_back"
+    )
+    with s.uows(alpha.tenant_id, write=False) as uow:
+        assert uow.invoices.uncredited() == [lost]
+    (note,) = invoicing.credit_uncredited(s.uows, world.owner(), s.tax_authority, s.lock)
+    assert note.booking_id == lost and note.total == Decimal("12000.00")
 
 
 def test_a_chargeback_before_the_invoice_is_left_out_of_it(
@@ -346,3 +359,46 @@ def test_staff_retry_a_credit_note_afip_rejected(
     again = client.post(f"/api/v1/bookings/{booking_id}/credit-note", headers=owner)
     assert again.status_code == 409 and again.json()["errors"][0]["field"] == "booking_id"
     assert len(world.afip.vouchers[NOTA_C_KEY]) == 1
+
+
+def test_the_retry_job_credits_refunds_whose_credit_note_was_never_drafted(
+    client: TestClient, platform: Platform, alpha: TenantFixture, beta: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    s, ctx = world.services, world.owner()
+    # Refunded after invoicing, but the credit note was never drafted (as if the database went
+    # down between the refund and the drafting): nothing else will ever call for it.
+    forgotten = paid_booking(client, world)
+    refund_directly(world, forgotten, "2500.00")
+    # Beside it: a booking already credited and one invoiced with nothing returned.
+    credited = paid_booking(client, world, start="2026-03-03T11:00:00-03:00", phone="+54 9 11 2345-0002")
+    refund_directly(world, credited, "1000.00", key="k2")
+    assert invoicing.credit_refunds(s.uows, ctx, s.tax_authority, s.lock, credited) is not None
+    untouched = applied_without_invoice(client, world, "2026-03-03T12:00:00-03:00", "+54 9 11 2345-0003")
+    assert invoicing.invoice_booking(s.uows, ctx, s.tax_authority, s.lock, untouched) is not None
+    with s.uows(alpha.tenant_id, write=False) as uow:
+        assert uow.invoices.uncredited() == [forgotten]
+    with s.uows(beta.tenant_id, write=False) as uow:
+        assert uow.invoices.uncredited() == []  # another tenant's money is not its business
+
+    (note,) = invoicing.credit_uncredited(s.uows, ctx, s.tax_authority, s.lock)
+    assert note.booking_id == forgotten and note.status is InvoiceStatus.AUTHORIZED
+    assert note.total == Decimal("2500.00")
+    assert invoicing.credit_uncredited(s.uows, ctx, s.tax_authority, s.lock) == []  # nothing twice
+    assert len(world.afip.vouchers[NOTA_C_KEY]) == 2
+
+
+def test_the_retry_job_leaves_rejected_notes_and_shop_payments_alone(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    s, ctx = world.services, world.owner()
+    booking_id = paid_booking(client, world)
+    refund_directly(world, booking_id, "3000.00")
+    world.afip.refuse_next = [Message(10015, "Punto de venta no habilitado para el comprobante")]
+    rejected = invoicing.credit_refunds(s.uows, ctx, s.tax_authority, s.lock, booking_id)
+    assert rejected is not None and rejected.status is InvoiceStatus.REJECTED
+    # Staff decide about a rejection (POST /bookings/{id}/credit-note); the job does not resend it.
+    assert invoicing.credit_uncredited(s.uows, ctx, s.tax_authority, s.lock) == []
+    with s.uows(alpha.tenant_id, write=False) as uow:
+        assert uow.invoices.uncredited() == []

@@ -28,6 +28,7 @@ from stdnum.exceptions import ValidationError
 from barberpro.application.audit import record
 from barberpro.application.context import Context
 from barberpro.application.payment_ports import (
+    CREDITABLE_PAYMENTS,
     AssociatedVoucher,
     Authorization,
     Invoice,
@@ -35,7 +36,6 @@ from barberpro.application.payment_ports import (
     IvaCondition,
     Message,
     NumberingLock,
-    PaymentStatus,
     PaymentsUnitOfWork,
     PaymentsUnitOfWorkFactory,
     TaxAuthority,
@@ -164,16 +164,9 @@ def draft_invoice(uow: PaymentsUnitOfWork, ctx: Context, booking_id: str, receiv
         if booking is None or booking.service_id is None:
             raise NotFound("booking not found", field="booking_id")
         payment = uow.payments.for_booking(booking_id)
-        if payment is not None and payment.status in (
-            PaymentStatus.APPROVED,
-            PaymentStatus.REFUNDED,
-            PaymentStatus.CHARGED_BACK,
-        ):
-            # What the customer kept paid: a payment refunded in full, or charged back with the
-            # chargeback settled against the shop, leaves nothing to invoice.
-            total = payment.kept
-        else:
-            total = booking.price
+        # What the customer kept paid: a payment refunded in full, or charged back with the
+        # chargeback settled against the shop, leaves nothing to invoice. Paid at the shop: the price.
+        total = payment.kept if payment is not None and payment.status in CREDITABLE_PAYMENTS else booking.price
         if total <= 0:
             raise PolicyViolation("nothing to invoice", field="booking_id")
         if receiver is None:
@@ -486,8 +479,8 @@ def draft_credit_note(uow: PaymentsUnitOfWork, ctx: Context, booking_id: str) ->
         if invoice is None or invoice.status is not InvoiceStatus.AUTHORIZED or invoice.payment_id is None:
             return None
         payment = uow.payments.get(invoice.payment_id)
-        if payment is None:
-            return None
+        if payment is None or payment.status not in CREDITABLE_PAYMENTS:
+            return None  # never paid through MercadoPago (paid at the shop): nothing came back
         notes = uow.invoices.credit_notes(invoice.id)
         unsettled = next((n for n in notes if n.status is not InvoiceStatus.AUTHORIZED), None)
         if unsettled is not None:
@@ -532,3 +525,18 @@ def credit_refunds(
 ) -> Invoice | None:
     """After a refund: draft and issue the credit note the booking's invoice needs (None if none)."""
     return _draft_and_issue(uows, ctx, authority_for, lock, lambda uow: draft_credit_note(uow, ctx, booking_id))
+
+
+def credit_uncredited(
+    uows: PaymentsUnitOfWorkFactory,
+    ctx: Context,
+    authority_for: Callable[[TaxProfile], TaxAuthority],
+    lock: NumberingLock,
+) -> list[Invoice]:
+    """The retry job's sweep: credit notes for money returned after invoicing that none was drafted
+    for (drafting failed outright, e.g. the database was down right after the refund). Found by
+    the amounts, not by an event that may be gone; each booking goes through `credit_refunds`."""
+    with uows(ctx.tenant_id, write=False) as uow:
+        bookings = uow.invoices.uncredited() if uow.tax_profiles.get() else []
+    notes = [credit_refunds(uows, ctx, authority_for, lock, booking_id) for booking_id in bookings]
+    return [note for note in notes if note is not None]

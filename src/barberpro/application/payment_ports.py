@@ -74,6 +74,10 @@ class Chargeback(enum.StrEnum):
             return cls.IN_PROCESS
 
 
+# Payments whose money moved through MercadoPago: only what such a payment gave back is credited.
+CREDITABLE_PAYMENTS = frozenset({PaymentStatus.APPROVED, PaymentStatus.REFUNDED, PaymentStatus.CHARGED_BACK})
+
+
 @dataclass(frozen=True)
 class Payment:
     id: str
@@ -438,6 +442,10 @@ class InvoiceRepository(Protocol):
 
     def pending(self, limit: int = 100) -> list[Invoice]:
         """Draft or sending invoices (the retry job)."""
+
+    def uncredited(self, limit: int = 100) -> list[str]:
+        """Bookings whose authorised invoice covers more than their payment kept plus the credit
+        notes drafted against it (a note whose drafting failed outright): the retry job's list."""
 
     def set_counter(self, point_of_sale: int, voucher_type: int, last_number: int) -> None: ...
 

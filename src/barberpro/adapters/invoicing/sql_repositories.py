@@ -6,16 +6,19 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, and_, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from barberpro.adapters.db import tables as t
 from barberpro.adapters.db.repositories import id_chunks
 from barberpro.application.payment_ports import (
+    CREDITABLE_PAYMENTS,
+    Chargeback,
     Invoice,
     InvoiceStatus,
     IvaCondition,
     LoginTicket,
+    PaymentStatus,
     TaxProfile,
 )
 
@@ -201,6 +204,40 @@ class SqlInvoiceRepository(_Scoped):
             .limit(limit)
         )
         return [_invoice(r) for r in rows]
+
+    def uncredited(self, limit: int = 100) -> list[str]:
+        p = t.payments.c
+        notes = t.invoices.alias("notes")
+        credited = (
+            select(notes.c.credits_invoice_id.label("invoice_id"), func.sum(notes.c.total).label("total"))
+            .where(notes.c.tenant_id == self._tenant, notes.c.credits_invoice_id.is_not(None))
+            .group_by(notes.c.credits_invoice_id)
+            .subquery()
+        )
+        # Payment.kept, in SQL: nothing once a chargeback was settled against the shop.
+        kept = case(
+            (
+                and_(p.status == PaymentStatus.CHARGED_BACK.value, p.chargeback == Chargeback.SETTLED.value),
+                0,
+            ),
+            (p.paid_amount > p.refunded_amount, p.paid_amount - p.refunded_amount),
+            else_=0,
+        )
+        rows = self._c.execute(
+            select(_I.booking_id)
+            .join(t.payments, and_(p.tenant_id == _I.tenant_id, p.id == _I.payment_id))
+            .outerjoin(credited, credited.c.invoice_id == _I.id)
+            .where(
+                _I.tenant_id == self._tenant,
+                _IS_INVOICE,
+                _I.status == InvoiceStatus.AUTHORIZED.value,
+                p.status.in_([s.value for s in CREDITABLE_PAYMENTS]),
+                _I.total - func.coalesce(credited.c.total, 0) > kept,
+            )
+            .order_by(_I.created_at, _I.id)
+            .limit(limit)
+        )
+        return [r.booking_id for r in rows]
 
     def counter(self, point_of_sale: int, voucher_type: int) -> int:
         value = self._c.execute(

@@ -103,6 +103,7 @@ def reconcile(
                     services.uows, ctx, services.tax_authority, services.lock, issued.booking_id
                 ):
                     credited += 1
+            credited += len(invoicing.credit_uncredited(services.uows, ctx, services.tax_authority, services.lock))
             summary[item.slug] = {
                 "checked": report.checked,
                 "applied": report.applied,
