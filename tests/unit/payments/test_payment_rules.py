@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from barberpro.application.payment_notifications import _next_state
-from barberpro.application.payment_ports import GatewayPayment, Payment, PaymentMode, PaymentStatus, ShopPaymentSettings
+from barberpro.application.payment_ports import (
+    Chargeback,
+    GatewayPayment,
+    Payment,
+    PaymentMode,
+    PaymentStatus,
+    ShopPaymentSettings,
+)
 from barberpro.application.payments import amount_due, refund_due
 from barberpro.domain.booking import Booking, BookingStatus
 
@@ -41,8 +48,10 @@ def payment(**changes: object) -> Payment:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-def gateway(status: str, amount: str = "12000.00", refunded: str = "0", at: timedelta = timedelta(0)) -> GatewayPayment:
-    return GatewayPayment("mp1", status, status, "b1", Decimal(amount), Decimal(refunded), NOW + at)
+def gateway(
+    status: str, amount: str = "12000.00", refunded: str = "0", at: timedelta = timedelta(0), detail: str = ""
+) -> GatewayPayment:
+    return GatewayPayment("mp1", status, detail or status, "b1", Decimal(amount), Decimal(refunded), NOW + at)
 
 
 @given(price=prices, percent=st.integers(1, 100))
@@ -96,3 +105,25 @@ def test_states_never_go_backwards() -> None:
 def test_a_rejected_card_leaves_the_checkout_open_for_another_try() -> None:
     updated, outcome, _, _ = _next_state(payment(), booking(), gateway("rejected"), NOW)
     assert outcome == "rejected" and updated.status is PaymentStatus.PENDING and updated.provider_payment_id is None
+
+
+def test_a_chargeback_follows_its_detail_and_only_a_settled_one_takes_the_money_back() -> None:
+    approved = payment(status=PaymentStatus.APPROVED, provider_payment_id="mp1", paid_amount=Decimal("12000.00"))
+    confirmed = booking(BookingStatus.CONFIRMED)
+    opened, outcome, _, _ = _next_state(approved, confirmed, gateway("charged_back", detail="in_process"), NOW)
+    assert outcome == "charged_back" and opened.chargeback is Chargeback.IN_PROCESS
+    assert opened.kept == Decimal("12000.00")  # held by the issuer, not returned yet
+    again, outcome, _, _ = _next_state(opened, confirmed, gateway("charged_back", detail="in_process"), NOW)
+    assert outcome == "unchanged" and again is opened
+    settled, outcome, _, _ = _next_state(opened, confirmed, gateway("charged_back", detail="settled"), NOW)
+    assert outcome == "charged_back" and settled.chargeback is Chargeback.SETTLED and settled.kept == Decimal("0.00")
+    won, _, _, _ = _next_state(opened, confirmed, gateway("charged_back", detail="reimbursed"), NOW)
+    assert won.chargeback is Chargeback.REIMBURSED and won.kept == Decimal("12000.00")
+    unknown, _, _, _ = _next_state(approved, confirmed, gateway("charged_back", detail="something_new"), NOW)
+    assert unknown.chargeback is Chargeback.IN_PROCESS  # credited only once MercadoPago says settled
+
+
+@given(paid=prices, refunded=st.decimals(min_value=0, max_value=Decimal("999999.99"), places=2))
+def test_what_a_payment_kept_is_never_negative(paid: Decimal, refunded: Decimal) -> None:
+    kept = payment(status=PaymentStatus.APPROVED, paid_amount=paid, refunded_amount=refunded).kept
+    assert kept == max(paid - refunded, Decimal("0.00"))
