@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
+from barberpro.adapters.payments.unit_of_work import SqlPaymentsUnitOfWork
+from barberpro.application.payment_ports import Invoice, InvoiceStatus, Payment, PaymentStatus
+from barberpro.domain.identifiers import new_id
 from e2e.browser_support import Site, accessibility_problems, book_by_api
 from platform_fixtures import PASSWORD
 
@@ -127,4 +132,38 @@ def test_owner_reads_how_to_connect_mercadopago_and_a_wrong_token_is_explained(s
     error = desktop.locator("#access_token-error")
     assert "Revisá el Access Token" in error.inner_text()
     assert desktop.get_by_label("Access Token").get_attribute("aria-invalid") == "true"
+    assert accessibility_problems(desktop) == []
+
+
+def test_the_agenda_shows_a_bookings_payment_and_vouchers(site: Site, desktop: Any) -> None:
+    booking = book_by_api(site, "2026-03-02T10:00:00-03:00", site.alpha.barber_ids[0])
+    now, tenant = site.platform.clock.now(), site.alpha.tenant_id
+    payment = Payment(id=new_id(), tenant_id=tenant, booking_id=booking["id"], amount=Decimal("12000.00"),
+                      status=PaymentStatus.APPROVED, hold_until=now, created_at=now, updated_at=now,
+                      paid_amount=Decimal("12000.00"), refunded_amount=Decimal("2000.00"))  # fmt: skip
+    invoice = Invoice(id=new_id(), tenant_id=tenant, booking_id=booking["id"], cuit="20123456786",
+                      point_of_sale=3, voucher_type=11, status=InvoiceStatus.AUTHORIZED, issue_date=date(2026, 3, 2),
+                      service_from=date(2026, 3, 2), service_to=date(2026, 3, 2), doc_type=99, doc_number="0",
+                      receiver_iva_condition=5, receiver_name="Otro Cliente", description="Corte",
+                      total=Decimal("12000.00"), net=Decimal("12000.00"), vat=Decimal("0.00"), created_at=now,
+                      updated_at=now, payment_id=payment.id, number=7, cae="74123456789012",
+                      cae_due=date(2026, 3, 12))  # fmt: skip
+    note = replace(invoice, id=new_id(), voucher_type=13, status=InvoiceStatus.REJECTED, number=None, cae=None,
+                   cae_due=None, total=Decimal("2000.00"), net=Decimal("2000.00"),
+                   credits_invoice_id=invoice.id)  # fmt: skip
+    with SqlPaymentsUnitOfWork(site.platform.database, tenant) as uow:
+        uow.payments.add(payment)
+        uow.invoices.add(invoice)
+        uow.invoices.add(note)
+        uow.commit()
+    log_in(desktop, site, site.alpha.owner_email)
+    desktop.goto(site.url("alpha", "/staff/agenda?fecha=2026-03-02"))
+    money = desktop.locator(f"[data-booking='{booking['id']}']").get_by_role("list", name="Cobro y comprobantes")
+    assert [" ".join(text.split()) for text in money.locator("li").all_text_contents()] == [
+        "Pagado $ 12.000,00 · devuelto $ 2.000,00",
+        "Factura C 00003-00000007 (PDF, abre en otra pestaña)",
+        "Nota de crédito C: rechazada por AFIP",
+    ]
+    link = money.get_by_role("link", name="Factura C 00003-00000007 (PDF, abre en otra pestaña)")
+    assert link.get_attribute("href") == f"/api/v1/invoices/{invoice.id}/pdf"
     assert accessibility_problems(desktop) == []

@@ -249,17 +249,30 @@ def payment_detail(client: TestClient, headers: dict[str, str], booking_id: str)
     return client.get(f"/api/v1/bookings/{booking_id}/payment", headers=headers).json()
 
 
+def invoiced_payment(client: TestClient, world: PaymentWorld, **at: str) -> tuple[str, str]:
+    """A paid, invoiced booking and its MercadoPago payment id."""
+    booking_id = paid_booking(client, world, **at)
+    with world.services.uows(world.tenant.tenant_id, write=False) as uow:
+        payment = uow.payments.for_booking(booking_id)
+    assert payment is not None and payment.provider_payment_id is not None
+    return booking_id, payment.provider_payment_id
+
+
+def charge_back(client: TestClient, world: PaymentWorld, paid: str, detail: str) -> None:
+    """MercadoPago reports the payment charged back (`detail`: in_process, settled, reimbursed)."""
+    world.mp.set_status(paid, "charged_back", detail)
+    assert notify(client, world, paid, f"r-{paid}-{detail}").status_code == 200
+
+
 def test_a_chargeback_settled_against_the_shop_is_credited_once(
     client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
 ) -> None:
     world = payment_world(platform, alpha, tmp_path)
-    booking_id = paid_booking(client, world)
+    booking_id, paid = invoiced_payment(client, world)
     owner = staff_headers(client, alpha.owner_email)
-    paid = payment_detail(client, owner, booking_id)["payment"]["provider_payment_id"]
 
     # Opened by the card issuer: the money is held, nothing is credited yet.
-    world.mp.set_status(paid, "charged_back", "in_process")
-    assert notify(client, world, paid, "r-open").status_code == 200
+    charge_back(client, world, paid, "in_process")
     detail = payment_detail(client, owner, booking_id)
     assert (detail["payment"]["status"], detail["payment"]["chargeback"]) == ("charged_back", "in_process")
     assert detail["credit_notes"] == [] and NOTA_C_KEY not in world.afip.vouchers
@@ -269,8 +282,7 @@ def test_a_chargeback_settled_against_the_shop_is_credited_once(
     assert "charged-back" in refused.json()["detail"] and world.mp.payouts == []
 
     # Settled against the shop: the customer got everything back, so the whole invoice is credited.
-    world.mp.set_status(paid, "charged_back", "settled")
-    assert notify(client, world, paid, "r-settled").status_code == 200
+    charge_back(client, world, paid, "settled")
     detail = payment_detail(client, owner, booking_id)
     assert detail["payment"]["chargeback"] == "settled"
     (note,) = detail["credit_notes"]
@@ -288,19 +300,16 @@ def test_a_chargeback_the_shop_wins_is_not_credited(
     client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
 ) -> None:
     world = payment_world(platform, alpha, tmp_path)
-    booking_id = paid_booking(client, world)
+    booking_id, paid = invoiced_payment(client, world)
     owner = staff_headers(client, alpha.owner_email)
-    paid = payment_detail(client, owner, booking_id)["payment"]["provider_payment_id"]
-    world.mp.set_status(paid, "charged_back", "reimbursed")
-    assert notify(client, world, paid, "r-won").status_code == 200
+    charge_back(client, world, paid, "reimbursed")
     detail = payment_detail(client, owner, booking_id)
     assert detail["payment"]["chargeback"] == "reimbursed" and detail["credit_notes"] == []
     assert NOTA_C_KEY not in world.afip.vouchers
     # One settled against the shop with its credit note never drafted: the retry job's sweep finds
     # it by its amounts (the won one stays off the list).
     s = world.services
-    lost = paid_booking(client, world, start="2026-03-03T11:00:00-03:00", phone="+54 9 11 2345-0002")
-    lost_paid = payment_detail(client, owner, lost)["payment"]["provider_payment_id"]
+    lost, lost_paid = invoiced_payment(client, world, start="2026-03-03T11:00:00-03:00", phone="+54 9 11 2345-0002")
     world.mp.set_status(lost_paid, "charged_back", "settled")
     assert payment_notifications.process_notification(s.uows, world.owner(), s.gateway, lost_paid).outcome == (
         "charged_back"

@@ -48,6 +48,16 @@ def _owner(platform: Platform, tenant: TenantFixture) -> Context:
     return Context(tenant.tenant_id, actor, "test", platform.clock.now())
 
 
+def _add_barber_and_manager(platform: Platform, tenant: TenantFixture) -> None:
+    """barbero@example.com (a barber) and encargada@example.com (a manager), both with PASSWORD."""
+    create_staff_user(platform.uow(tenant.tenant_id), _owner(platform, tenant), platform.hasher,
+                      email="barbero@example.com", name="Barbero", password=PASSWORD, role=Role.BARBER,
+                      barber_id=tenant.barber_ids[0])  # fmt: skip
+    create_staff_user(platform.uow(tenant.tenant_id), _owner(platform, tenant), platform.hasher,
+                      email="encargada@example.com", name="Encargada", password=PASSWORD,
+                      role=Role.MANAGER)  # fmt: skip
+
+
 def _exports(platform: Platform, tenant: TenantFixture) -> list[str]:
     with platform.uow(tenant.tenant_id, write=False) as uow:
         return [e.entity_id for e in uow.audit.list(action="PersonalDataExported")]
@@ -129,12 +139,7 @@ def test_roles_other_tenants_and_unknown_ids(
     client: TestClient, platform: Platform, alpha: TenantFixture, beta: TenantFixture
 ) -> None:
     h = _history(client, platform, alpha, beta)
-    create_staff_user(platform.uow(alpha.tenant_id), _owner(platform, alpha), platform.hasher,
-                      email="barbero@example.com", name="Barbero", password=PASSWORD, role=Role.BARBER,
-                      barber_id=alpha.barber_ids[0])  # fmt: skip
-    create_staff_user(platform.uow(alpha.tenant_id), _owner(platform, alpha), platform.hasher,
-                      email="encargada@example.com", name="Encargada", password=PASSWORD,
-                      role=Role.MANAGER)  # fmt: skip
+    _add_barber_and_manager(platform, alpha)
     url = "/api/v1/staff/customers/{}/export"
     barber = client.get(url.format(h["ana"]), headers=staff_headers(client, "barbero@example.com"))
     assert barber.status_code == 403 and barber.headers["content-type"] == "application/problem+json"
@@ -197,12 +202,7 @@ def test_barbers_cannot_read_the_audit_trail_or_the_staff_list(
     client: TestClient, platform: Platform, alpha: TenantFixture
 ) -> None:
     # Both hold personal data (the trail's before/after values, staff e-mails): owners and managers only.
-    create_staff_user(platform.uow(alpha.tenant_id), _owner(platform, alpha), platform.hasher,
-                      email="barbero@example.com", name="Barbero", password=PASSWORD, role=Role.BARBER,
-                      barber_id=alpha.barber_ids[0])  # fmt: skip
-    create_staff_user(platform.uow(alpha.tenant_id), _owner(platform, alpha), platform.hasher,
-                      email="encargada@example.com", name="Encargada", password=PASSWORD,
-                      role=Role.MANAGER)  # fmt: skip
+    _add_barber_and_manager(platform, alpha)
     barber = staff_headers(client, "barbero@example.com")
     manager = staff_headers(client, "encargada@example.com")
     for url in ("/api/v1/staff/audit", "/api/v1/staff/users"):

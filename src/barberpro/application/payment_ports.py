@@ -432,6 +432,9 @@ class InvoiceRepository(Protocol):
     def credit_notes(self, invoice_id: str) -> list[Invoice]:
         """Credit notes against an invoice, oldest first."""
 
+    def credit_notes_for(self, invoice_ids: Iterable[str]) -> dict[str, list[Invoice]]:
+        """credit_notes for many invoices at once, keyed by invoice id; invoices without one are absent."""
+
     def add(self, invoice: Invoice) -> None:
         """Insert; an invoice returns silently if the booking already has one (check with for_booking)."""
 

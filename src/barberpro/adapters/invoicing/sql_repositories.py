@@ -158,13 +158,20 @@ class SqlInvoiceRepository(_Scoped):
         return found
 
     def credit_notes(self, invoice_id: str) -> list[Invoice]:
-        rows = self._c.execute(
-            select(t.invoices)
-            .where(_I.tenant_id == self._tenant, _I.credits_invoice_id == invoice_id)
-            # Drafted in the same instant (a frozen clock): AFIP's numbers order them, unnumbered last.
-            .order_by(_I.created_at, _I.number.is_(None), _I.number, _I.id)
-        )
-        return [_invoice(r) for r in rows]
+        return self.credit_notes_for([invoice_id]).get(invoice_id, [])
+
+    def credit_notes_for(self, invoice_ids: Iterable[str]) -> dict[str, list[Invoice]]:
+        found: dict[str, list[Invoice]] = {}
+        for chunk in id_chunks(invoice_ids):
+            rows = self._c.execute(
+                select(t.invoices)
+                .where(_I.tenant_id == self._tenant, _I.credits_invoice_id.in_(chunk))
+                # Drafted in the same instant (a frozen clock): AFIP's numbers order them, unnumbered last.
+                .order_by(_I.created_at, _I.number.is_(None), _I.number, _I.id)
+            )
+            for row in rows:
+                found.setdefault(row.credits_invoice_id, []).append(_invoice(row))
+        return found
 
     def add(self, invoice: Invoice) -> None:
         try:

@@ -15,6 +15,7 @@ from barberpro.domain.booking import ActorKind
 from barberpro.domain.errors import DomainError, InvalidValue, NotFound, SlotUnavailable
 from barberpro.domain.tenancy import Shop
 from barberpro.entrypoints.web import es_ar
+from barberpro.entrypoints.web.booking_money import money_of_bookings
 from barberpro.entrypoints.web.rendering import WebRoute, redirect, render
 from barberpro.entrypoints.web.session import (
     PlatformDep,
@@ -116,6 +117,7 @@ def agenda_page(
         ids = {b.customer_id for c in columns for b in c.bookings if b.customer_id}
         customers = {i: uow.customers.get(i) for i in ids}
         services = {s.id: s for s in uow.services.list(shop.id)}
+    money = money_of_bookings(platform, session.tenant.id, (b.id for c in columns for b in c.bookings))
     rows = [
         {
             "barber": column.barber,
@@ -127,6 +129,7 @@ def agenda_page(
                     "customer": customers.get(b.customer_id or ""),
                     "service": services.get(b.service_id or ""),
                     "started": now >= b.start,
+                    "money": money.get(b.id),
                 }
                 for b in column.bookings
             ],
