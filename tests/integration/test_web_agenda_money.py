@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from test_credit_notes import charge_back, invoiced_payment, refund
+from test_credit_notes import NOTA_C_KEY, charge_back, invoiced_payment, refund
 from test_payments_flow import body
 from test_payments_support import payment_world
 from test_web_staff import log_in
@@ -72,3 +72,35 @@ def test_the_agenda_without_payments_shows_no_money(client: TestClient, alpha: T
     page = client.get(f"/staff/agenda?fecha={DAY}")
     card = booking_card(page.text, created.json()["id"])
     assert "Cobro y comprobantes" not in card and "Ana Pérez" in card
+
+
+def test_staff_resend_a_rejected_credit_note_from_the_agenda(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    owner = staff_headers(client, alpha.owner_email)
+    booking_id, _ = invoiced_payment(client, world)
+    refused = [Message(10015, "Punto de venta no habilitado para el comprobante")]
+    world.afip.refuse_next = list(refused)
+    assert refund(client, owner, booking_id, "500.00", "agenda-resend").json()["credit_note"]["status"] == "rejected"
+    csrf = log_in(client, alpha.owner_email)
+    card = booking_card(client.get(f"/staff/agenda?fecha={DAY}").text, booking_id)
+    action = f"/staff/agenda/turnos/{booking_id}/reenviar-afip"
+    assert f'action="{action}"' in card and "Reenviar a AFIP" in card
+    form = {"local": alpha.shop_id, "fecha": DAY}
+
+    assert client.post(action, data=form | {"csrf": "forged"}).status_code == 403
+    world.afip.refuse_next = list(refused)  # the cause is not dealt with yet: AFIP refuses again
+    again = client.post(action, data=form | {"csrf": csrf})
+    assert again.status_code == 409 and "AFIP volvió a rechazar el comprobante" in again.text
+    assert not world.afip.vouchers.get(NOTA_C_KEY)
+
+    sent = client.post(action, data=form | {"csrf": csrf}, follow_redirects=False)
+    assert sent.status_code == 303 and sent.headers["location"].endswith("aviso=afip")
+    page = client.get(sent.headers["location"])
+    assert "Comprobante autorizado por AFIP." in page.text
+    card = booking_card(page.text, booking_id)
+    assert "Nota de crédito C 00003-00000001" in card and "Reenviar a AFIP" not in card
+    assert len(world.afip.vouchers[NOTA_C_KEY]) == 1
+    nothing = client.post(action, data=form | {"csrf": csrf})
+    assert nothing.status_code == 409  # nothing of the booking is rejected any more

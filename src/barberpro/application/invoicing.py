@@ -540,3 +540,29 @@ def credit_uncredited(
         bookings = uow.invoices.uncredited() if uow.tax_profiles.get() else []
     notes = [credit_refunds(uows, ctx, authority_for, lock, booking_id) for booking_id in bookings]
     return [note for note in notes if note is not None]
+
+
+def resend_rejected(
+    uows: PaymentsUnitOfWorkFactory,
+    ctx: Context,
+    authority_for: Callable[[TaxProfile], TaxAuthority],
+    lock: NumberingLock,
+    booking_id: str,
+) -> list[Invoice]:
+    """Staff dealt with what AFIP objected to: the booking's rejected invoice and credit note go
+    back to draft (same receiver and amounts) and are sent again, the invoice first (a note needs
+    it authorised). Returns them as AFIP left them; 409 when nothing of the booking was rejected."""
+    with uows(ctx.tenant_id, write=False) as uow:
+        if uow.bookings.get(booking_id) is None:
+            raise NotFound("booking not found", field="booking_id")
+        invoice = uow.invoices.for_booking(booking_id)
+        notes = uow.invoices.credit_notes(invoice.id) if invoice else []
+    rejected = [v for v in (invoice, *notes) if v is not None and v.status is InvoiceStatus.REJECTED]
+    if not rejected:
+        raise PolicyViolation("nothing of this booking was rejected by AFIP", field="booking_id")
+    for voucher in rejected:
+        retry_rejected(uows(ctx.tenant_id), ctx, voucher.id, None)
+    sent = [invoice_booking(uows, ctx, authority_for, lock, booking_id)] if invoice in rejected else []
+    if len(rejected) > len(sent):
+        sent.append(credit_refunds(uows, ctx, authority_for, lock, booking_id))
+    return [voucher for voucher in sent if voucher is not None]

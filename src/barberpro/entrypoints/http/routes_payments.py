@@ -27,7 +27,6 @@ from barberpro.application.payment_ports import (
     GatewayUnauthorized,
     GatewayUnavailable,
     Invoice,
-    InvoiceStatus,
     Payment,
     PaymentGateway,
     PaymentMode,
@@ -405,15 +404,11 @@ def issue_credit_note(
     could not be sent: back to draft and sent again, with the same amount and association."""
     svc = services(platform)
     ctx = context(request, platform, caller)
-    with svc.uows(caller.tenant.id, write=False) as uow:
-        if uow.bookings.get(booking_id) is None:
-            raise NotFound("booking not found", field="booking_id")
-        invoice = uow.invoices.for_booking(booking_id)
-        notes = uow.invoices.credit_notes(invoice.id) if invoice else []
-    rejected = next((n for n in notes if n.status is InvoiceStatus.REJECTED), None)
-    if rejected is not None:
-        invoicing.retry_rejected(svc.uows(caller.tenant.id), ctx, rejected.id, None)
-    note = invoicing.credit_refunds(svc.uows, ctx, svc.tax_authority, svc.lock, booking_id)
+    try:
+        sent = invoicing.resend_rejected(svc.uows, ctx, svc.tax_authority, svc.lock, booking_id)
+        note = next((v for v in sent if v.is_credit_note), None)
+    except PolicyViolation:  # nothing rejected: a note may still be due (its drafting failed)
+        note = invoicing.credit_refunds(svc.uows, ctx, svc.tax_authority, svc.lock, booking_id)
     if note is None:
         raise PolicyViolation("nothing to credit: the invoice matches what the customer paid", field="booking_id")
     return JSON(invoice_view(note))

@@ -35,6 +35,7 @@ class BookingMoney:
     payment: str  # "Pagado $ 12.000,00 · devuelto $ 2.000,00"; "" without an online payment
     vouchers: tuple[Voucher, ...]
     attention: bool  # something staff must act on (a rejection, a chargeback)
+    rejected: bool  # a voucher AFIP rejected: staff can send it again once its cause is dealt with
 
 
 def payment_label(payment: Payment) -> str:
@@ -76,12 +77,12 @@ def money_of_bookings(platform: Platform, tenant_id: str, booking_ids: Iterable[
         if payment is None and invoice is None:
             continue
         vouchers = [] if invoice is None else [invoice, *notes.get(invoice.id, [])]
-        attention = any(v.status is InvoiceStatus.REJECTED for v in vouchers) or (
-            payment is not None and payment.status is PaymentStatus.CHARGED_BACK
-        )
+        rejected = any(v.status is InvoiceStatus.REJECTED for v in vouchers)
+        charged_back = payment is not None and payment.status is PaymentStatus.CHARGED_BACK
         found[booking_id] = BookingMoney(
             payment_label(payment) if payment is not None else "",
             tuple(voucher(v) for v in vouchers),
-            attention,
+            attention=rejected or charged_back,
+            rejected=rejected,
         )
     return found

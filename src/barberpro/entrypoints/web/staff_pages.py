@@ -9,11 +9,14 @@ from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
 from barberpro.application import bookings as usecases
+from barberpro.application import invoicing
+from barberpro.application.payment_ports import InvoiceStatus
 from barberpro.application.staff_auth import login, revoke_token
 from barberpro.bootstrap import Platform
 from barberpro.domain.booking import ActorKind
 from barberpro.domain.errors import DomainError, InvalidValue, NotFound, SlotUnavailable
 from barberpro.domain.tenancy import Shop
+from barberpro.entrypoints.http.routes_payments import services as payment_services
 from barberpro.entrypoints.web import es_ar
 from barberpro.entrypoints.web.booking_money import money_of_bookings
 from barberpro.entrypoints.web.rendering import WebRoute, redirect, render
@@ -161,7 +164,7 @@ def agenda(
     return agenda_page(request, platform, session, local, fecha, notice=aviso)
 
 
-NOTICES = {"completar": "completado", "no-vino": "no_show", "cancelar": "cancelado"}
+NOTICES = {"completar": "completado", "no-vino": "no_show", "cancelar": "cancelado", "reenviar-afip": "afip"}
 
 
 @router.post("/staff/agenda/turnos/{booking_id}/{action}")
@@ -184,6 +187,12 @@ def change_status(
             usecases.mark_no_show(uow, session.ctx, booking_id)
         elif action == "cancelar":
             usecases.cancel_booking(uow, session.ctx, booking_id, "cancelado por el local")
+        elif action == "reenviar-afip":
+            svc = payment_services(platform)
+            sent = invoicing.resend_rejected(svc.uows, session.ctx, svc.tax_authority, svc.lock, booking_id)
+            if any(v.status is InvoiceStatus.REJECTED for v in sent):
+                error = "AFIP volvió a rechazar el comprobante: revisá sus observaciones antes de reenviarlo."
+                return agenda_page(request, platform, session, local, fecha, status=409, error=error)
         else:
             raise NotFound("unknown action")
     except DomainError as exc:
