@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from barberpro.adapters.clock import FixedClock
+from barberpro.adapters.payments.unit_of_work import SqlPaymentsUnitOfWork
 from barberpro.adapters.security.passwords import Argon2PasswordHasher
 from barberpro.application import catalog
 from barberpro.application.context import Context
+from barberpro.application.payment_ports import Invoice, InvoiceStatus, Payment, PaymentStatus
 from barberpro.application.provisioning import provision_tenant
 from barberpro.bootstrap import Platform, build, migrate
 from barberpro.config import Settings
@@ -113,3 +115,33 @@ def make_tenant(platform: Platform, slug: str, *, barbers: int = 3) -> TenantFix
         platform.uow(tenant_id), ctx, shop_id=shop.id, name="Color", duration_minutes=90, price=Decimal("30000.50")
     )
     return TenantFixture(tenant_id, slug, owner.id, email, shop.id, barber_ids, service.id, long_service.id)
+
+
+def store_paid_invoice(
+    platform: Platform,
+    tenant: TenantFixture,
+    booking_id: str,
+    day: date,
+    *,
+    refunded: Decimal = Decimal("0.00"),
+    number: int = 42,
+    receiver: str = "Ana Pérez",
+) -> tuple[Payment, Invoice]:
+    """An approved MercadoPago payment of $ 12.000 and its authorised Factura C (point of sale 3),
+    written straight to the database (as if the webhook and AFIP had done their part)."""
+    now = platform.clock.now()
+    payment = Payment(id=new_id(), tenant_id=tenant.tenant_id, booking_id=booking_id, amount=Decimal("12000.00"),
+                      status=PaymentStatus.APPROVED, hold_until=now, created_at=now, updated_at=now,
+                      paid_amount=Decimal("12000.00"), refunded_amount=refunded)  # fmt: skip
+    invoice = Invoice(id=new_id(), tenant_id=tenant.tenant_id, booking_id=booking_id, cuit="20123456786",
+                      point_of_sale=3, voucher_type=11, status=InvoiceStatus.AUTHORIZED, issue_date=day,
+                      service_from=day, service_to=day, doc_type=99, doc_number="0",
+                      receiver_iva_condition=5, receiver_name=receiver, description="Corte",
+                      total=Decimal("12000.00"), net=Decimal("12000.00"), vat=Decimal("0.00"), created_at=now,
+                      updated_at=now, payment_id=payment.id, number=number, cae="74123456789012",
+                      cae_due=day + timedelta(days=10))  # fmt: skip
+    with SqlPaymentsUnitOfWork(platform.database, tenant.tenant_id) as uow:
+        uow.payments.add(payment)
+        uow.invoices.add(invoice)
+        uow.commit()
+    return payment, invoice

@@ -8,10 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from barberpro.adapters.payments.unit_of_work import SqlPaymentsUnitOfWork
-from barberpro.application.payment_ports import Invoice, InvoiceStatus, Payment, PaymentStatus
+from barberpro.application.payment_ports import InvoiceStatus
 from barberpro.domain.identifiers import new_id
 from e2e.browser_support import Site, accessibility_problems, book_by_api
-from platform_fixtures import PASSWORD
+from platform_fixtures import PASSWORD, store_paid_invoice
 
 HEADER_COLOUR = "getComputedStyle(document.querySelector('.brandbar')).backgroundColor"
 
@@ -137,23 +137,12 @@ def test_owner_reads_how_to_connect_mercadopago_and_a_wrong_token_is_explained(s
 
 def test_the_agenda_shows_a_bookings_payment_and_vouchers(site: Site, desktop: Any) -> None:
     booking = book_by_api(site, "2026-03-02T10:00:00-03:00", site.alpha.barber_ids[0])
-    now, tenant = site.platform.clock.now(), site.alpha.tenant_id
-    payment = Payment(id=new_id(), tenant_id=tenant, booking_id=booking["id"], amount=Decimal("12000.00"),
-                      status=PaymentStatus.APPROVED, hold_until=now, created_at=now, updated_at=now,
-                      paid_amount=Decimal("12000.00"), refunded_amount=Decimal("2000.00"))  # fmt: skip
-    invoice = Invoice(id=new_id(), tenant_id=tenant, booking_id=booking["id"], cuit="20123456786",
-                      point_of_sale=3, voucher_type=11, status=InvoiceStatus.AUTHORIZED, issue_date=date(2026, 3, 2),
-                      service_from=date(2026, 3, 2), service_to=date(2026, 3, 2), doc_type=99, doc_number="0",
-                      receiver_iva_condition=5, receiver_name="Otro Cliente", description="Corte",
-                      total=Decimal("12000.00"), net=Decimal("12000.00"), vat=Decimal("0.00"), created_at=now,
-                      updated_at=now, payment_id=payment.id, number=7, cae="74123456789012",
-                      cae_due=date(2026, 3, 12))  # fmt: skip
+    _, invoice = store_paid_invoice(site.platform, site.alpha, booking["id"], date(2026, 3, 2),
+                                    refunded=Decimal("2000.00"), number=7, receiver="Otro Cliente")  # fmt: skip
     note = replace(invoice, id=new_id(), voucher_type=13, status=InvoiceStatus.REJECTED, number=None, cae=None,
                    cae_due=None, total=Decimal("2000.00"), net=Decimal("2000.00"),
                    credits_invoice_id=invoice.id)  # fmt: skip
-    with SqlPaymentsUnitOfWork(site.platform.database, tenant) as uow:
-        uow.payments.add(payment)
-        uow.invoices.add(invoice)
+    with SqlPaymentsUnitOfWork(site.platform.database, site.alpha.tenant_id) as uow:
         uow.invoices.add(note)
         uow.commit()
     log_in(desktop, site, site.alpha.owner_email)

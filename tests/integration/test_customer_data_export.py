@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 from test_web_staff import log_in
 
-from barberpro.adapters.payments.unit_of_work import SqlPaymentsUnitOfWork
 from barberpro.application.bookings import cancel_booking, mark_completed
 from barberpro.application.context import Context
-from barberpro.application.payment_ports import Invoice, InvoiceStatus, Payment, PaymentStatus
 from barberpro.application.reviews import post_review
 from barberpro.application.staff_auth import create_staff_user
 from barberpro.bootstrap import Platform
 from barberpro.domain.booking import Actor, ActorKind, Role
-from barberpro.domain.identifiers import new_id
 from conftest import staff_headers
-from platform_fixtures import PASSWORD, TenantFixture
+from platform_fixtures import PASSWORD, TenantFixture, store_paid_invoice
 
 ANA = {"name": "Ana Pérez", "phone": "+54 9 11 4000-0001", "email": "ana@example.com"}
 BETO = {"name": "Beto Gómez", "phone": "+54 9 11 4000-0002", "email": "beto@example.com"}
@@ -63,24 +59,6 @@ def _exports(platform: Platform, tenant: TenantFixture) -> list[str]:
         return [e.entity_id for e in uow.audit.list(action="PersonalDataExported")]
 
 
-def _paid_and_invoiced(platform: Platform, tenant: TenantFixture, booking_id: str) -> None:
-    now = platform.clock.now()
-    payment = Payment(id=new_id(), tenant_id=tenant.tenant_id, booking_id=booking_id, amount=Decimal("12000.00"),
-                      status=PaymentStatus.APPROVED, hold_until=now, created_at=now, updated_at=now,
-                      paid_amount=Decimal("12000.00"))  # fmt: skip
-    invoice = Invoice(id=new_id(), tenant_id=tenant.tenant_id, booking_id=booking_id, cuit="20123456786",
-                      point_of_sale=3, voucher_type=11, status=InvoiceStatus.AUTHORIZED, issue_date=date(2026, 3, 3),
-                      service_from=date(2026, 3, 3), service_to=date(2026, 3, 3), doc_type=99, doc_number="0",
-                      receiver_iva_condition=5, receiver_name="Ana Pérez", description="Corte",
-                      total=Decimal("12000.00"), net=Decimal("12000.00"), vat=Decimal("0.00"), created_at=now,
-                      updated_at=now, payment_id=payment.id, number=42, cae="74123456789012",
-                      cae_due=date(2026, 3, 13))  # fmt: skip
-    with SqlPaymentsUnitOfWork(platform.database, tenant.tenant_id) as uow:
-        uow.payments.add(payment)
-        uow.invoices.add(invoice)
-        uow.commit()
-
-
 def _history(client: TestClient, platform: Platform, alpha: TenantFixture, beta: TenantFixture) -> dict[str, Any]:
     """Ana: a visit completed, paid, invoiced and reviewed, and one cancelled; Beto: one visit;
     Ana again at another tenant (same phone and e-mail: a different customer record there)."""
@@ -94,7 +72,7 @@ def _history(client: TestClient, platform: Platform, alpha: TenantFixture, beta:
     mark_completed(platform.uow(alpha.tenant_id), _owner(platform, alpha), done)
     customer = Context(alpha.tenant_id, Actor(ActorKind.CUSTOMER, ana), "test", platform.clock.now())
     post_review(platform.uow(alpha.tenant_id), customer, booking_id=done, rating=5, text="Excelente corte")
-    _paid_and_invoiced(platform, alpha, done)
+    store_paid_invoice(platform, alpha, done, date(2026, 3, 3))
     return {"ana": ana, "done": done, "cancelled": cancelled, "other": other, "elsewhere": elsewhere,
             "beta_ana": _customer_id(platform, beta, elsewhere)}  # fmt: skip
 
