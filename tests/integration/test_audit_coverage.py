@@ -147,7 +147,8 @@ def test_the_walk_would_catch_a_commit_without_audit() -> None:
 
 
 def _reaches(endpoint: Callable[..., Any], targets: set[Callable[..., Any]], seen: set[Any]) -> bool:
-    """Whether an endpoint calls (through helpers of its own module) one of `targets`."""
+    """Whether an endpoint calls one of `targets`, directly, through helpers of the entrypoints,
+    or through an application function that orchestrates use cases (e.g. `resend_rejected`)."""
     if endpoint in seen:
         return False
     seen.add(endpoint)
@@ -164,7 +165,7 @@ def _reaches(endpoint: Callable[..., Any], targets: set[Callable[..., Any]], see
             return True
         if (
             inspect.isfunction(func)
-            and func.__module__.startswith("barberpro.entrypoints")
+            and func.__module__.startswith(("barberpro.entrypoints", "barberpro.application"))
             and _reaches(func, targets, seen)
         ):
             return True
