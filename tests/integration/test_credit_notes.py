@@ -411,3 +411,22 @@ def test_the_retry_job_leaves_rejected_notes_and_shop_payments_alone(
     assert invoicing.credit_uncredited(s.uows, ctx, s.tax_authority, s.lock) == []
     with s.uows(alpha.tenant_id, write=False) as uow:
         assert uow.invoices.uncredited() == []
+
+
+def test_the_credit_note_route_resends_a_rejected_invoice_then_credits_the_refund(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    world.afip.refuse_next = [Message(10015, "Punto de venta no habilitado para el comprobante")]
+    booking_id = paid_booking(client, world)  # the invoice drafted at confirmation is rejected
+    owner = staff_headers(client, alpha.owner_email)
+    assert payment_detail(client, owner, booking_id)["invoice"]["status"] == "rejected"
+    made = refund(client, owner, booking_id, "3000.00", "refund-before-authorised")
+    assert made.status_code == 201 and made.json()["credit_note"] is None  # nothing authorised to credit yet
+
+    sent = client.post(f"/api/v1/bookings/{booking_id}/credit-note", headers=owner)
+    assert sent.status_code == 200, sent.text
+    assert (sent.json()["status"], sent.json()["total"], sent.json()["number"]) == ("authorized", "3000.00", 1)
+    detail = payment_detail(client, owner, booking_id)
+    assert (detail["invoice"]["status"], detail["invoice"]["total"]) == ("authorized", "12000.00")
+    assert [n["total"] for n in detail["credit_notes"]] == ["3000.00"]

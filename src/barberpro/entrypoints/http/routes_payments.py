@@ -406,9 +406,13 @@ def issue_credit_note(
     ctx = context(request, platform, caller)
     try:
         sent = invoicing.resend_rejected(svc.uows, ctx, svc.tax_authority, svc.lock, booking_id)
-        note = next((v for v in sent if v.is_credit_note), None)
-    except PolicyViolation:  # nothing rejected: a note may still be due (its drafting failed)
-        note = invoicing.credit_refunds(svc.uows, ctx, svc.tax_authority, svc.lock, booking_id)
+    except PolicyViolation:  # nothing rejected
+        sent = []
+    # A note may be due without a rejected one: its drafting failed, or the invoice was authorised
+    # only now, after a refund.
+    note = next((v for v in sent if v.is_credit_note), None) or invoicing.credit_refunds(
+        svc.uows, ctx, svc.tax_authority, svc.lock, booking_id
+    )
     if note is None:
         raise PolicyViolation("nothing to credit: the invoice matches what the customer paid", field="booking_id")
     return JSON(invoice_view(note))
