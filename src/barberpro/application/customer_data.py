@@ -57,7 +57,7 @@ def _payment(payment: Payment | None) -> dict[str, Any] | None:
 def _invoice(invoice: Invoice | None) -> dict[str, Any] | None:
     if invoice is None:
         return None
-    number = f"{invoice.point_of_sale:05d}-{invoice.number:08d}" if invoice.number is not None else None
+    number = invoice.formatted_number
     return {
         "tipo": _VOUCHERS.get(invoice.voucher_type, str(invoice.voucher_type)),
         "numero": number,

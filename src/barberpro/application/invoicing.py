@@ -563,6 +563,6 @@ def resend_rejected(
     for voucher in rejected:
         retry_rejected(uows(ctx.tenant_id), ctx, voucher.id, None)
     sent = [invoice_booking(uows, ctx, authority_for, lock, booking_id)] if invoice in rejected else []
-    if len(rejected) > len(sent):
+    if any(voucher.is_credit_note for voucher in rejected):
         sent.append(credit_refunds(uows, ctx, authority_for, lock, booking_id))
     return [voucher for voucher in sent if voucher is not None]

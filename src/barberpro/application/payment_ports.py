@@ -334,6 +334,11 @@ class Invoice:
     def is_credit_note(self) -> bool:
         return self.credits_invoice_id is not None
 
+    @property
+    def formatted_number(self) -> str | None:
+        """Point of sale and number as AFIP prints them (`00003-00000001`); None before authorisation."""
+        return None if self.number is None else f"{self.point_of_sale:05d}-{self.number:08d}"
+
 
 @dataclass(frozen=True)
 class AssociatedVoucher:

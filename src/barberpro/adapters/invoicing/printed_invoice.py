@@ -116,12 +116,12 @@ def render_pdf(invoice: Invoice, issuer: TaxProfile, *, shop_name: str = "", cre
         new_x="LMARGIN",
         new_y="NEXT",
     )
-    if credited is not None and credited.number is not None:
+    if credited is not None and credited.formatted_number is not None:
         pdf.cell(
             0,
             5,
             f"Comprobante asociado: Factura {LETTER.get(credited.voucher_type, '?')} "
-            f"{credited.point_of_sale:05d}-{credited.number:08d} del {credited.issue_date:%d/%m/%Y}",
+            f"{credited.formatted_number} del {credited.issue_date:%d/%m/%Y}",
             new_x="LMARGIN",
             new_y="NEXT",
         )

@@ -432,7 +432,7 @@ def invoice_pdf(invoice_id: str, platform: PlatformDep, caller: CallerDep, _s: S
         raise NotFound("no authorised invoice with this id", field="invoice_id")
     pdf = render_pdf(invoice, profile, shop_name=shop.name if shop else "", credited=credited)
     kind = "nota-de-credito" if invoice.is_credit_note else "factura"
-    name = f"{kind}-{invoicing.LETTER.get(invoice.voucher_type)}-{invoice.point_of_sale:05d}-{invoice.number:08d}.pdf"
+    name = f"{kind}-{invoicing.LETTER.get(invoice.voucher_type)}-{invoice.formatted_number}.pdf"
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 

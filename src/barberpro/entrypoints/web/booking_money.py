@@ -57,9 +57,8 @@ def payment_label(payment: Payment) -> str:
 def voucher(invoice: Invoice) -> Voucher:
     kind = "Nota de crédito" if invoice.is_credit_note else "Factura"
     letter = invoicing.LETTER.get(invoice.voucher_type, "")
-    if invoice.status is InvoiceStatus.AUTHORIZED and invoice.number is not None:
-        label = f"{kind} {letter} {invoice.point_of_sale:05d}-{invoice.number:08d}"
-        return Voucher(label, "", f"/api/v1/invoices/{invoice.id}/pdf")
+    if invoice.status is InvoiceStatus.AUTHORIZED and invoice.formatted_number is not None:
+        return Voucher(f"{kind} {letter} {invoice.formatted_number}", "", f"/api/v1/invoices/{invoice.id}/pdf")
     state = "rechazada por AFIP" if invoice.status is InvoiceStatus.REJECTED else "en trámite con AFIP"
     return Voucher(f"{kind} {letter}", state, None)
 
