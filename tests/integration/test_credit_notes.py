@@ -1,8 +1,10 @@
-"""Refunds after invoicing are answered with AFIP credit notes, on each database.
+"""Refunds after invoicing are answered with AFIP credit notes, on each database; money that
+comes back to the shop after one (a chargeback won on appeal) with a debit note.
 
 A credit note (Nota de Crédito A, B or C, the invoice's class) covers what the invoice no
-longer does, names the invoice in CbtesAsoc, and is numbered in its own sequence. The fake
-AFIP refuses a credit note without its invoice or one that credits more than was invoiced.
+longer does, names the invoice in CbtesAsoc, and is numbered in its own sequence; a debit
+note (Nota de Débito A, B or C) adds back, the same way. The fake AFIP refuses a note without
+its invoice or a credit note that takes off more than the invoice and its debit notes add up to.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from platform_fixtures import TenantFixture
 
 FACTURA_C_KEY = (CUIT, 3, 11)
 NOTA_C_KEY = (CUIT, 3, 13)
+DEBITO_C_KEY = (CUIT, 3, 12)
 
 
 def paid_booking(client: TestClient, world: PaymentWorld, **at: str) -> str:
@@ -62,7 +65,7 @@ def paid_and_refunded(client: TestClient, world: PaymentWorld, amount: str) -> t
 def stored_notes(world: PaymentWorld, booking_id: str) -> list[Invoice]:
     with world.services.uows(world.tenant.tenant_id, write=False) as uow:
         invoice = uow.invoices.for_booking(booking_id)
-        return uow.invoices.credit_notes(invoice.id) if invoice else []
+        return uow.invoices.corrections(invoice.id) if invoice else []
 
 
 def test_each_refund_after_invoicing_gets_its_credit_note(
@@ -153,13 +156,13 @@ def test_refunds_before_the_invoice_are_left_out_of_it(
     refund_directly(world, whole, None)
     with pytest.raises(PolicyViolation, match="nothing to invoice"):
         invoicing.invoice_booking(s.uows, ctx, s.tax_authority, s.lock, whole)
-    assert invoicing.credit_refunds(s.uows, ctx, s.tax_authority, s.lock, whole) is None
+    assert invoicing.correct_invoice(s.uows, ctx, s.tax_authority, s.lock, whole) is None
 
     part = applied_without_invoice(client, world, "2026-03-03T11:00:00-03:00", "+54 9 11 2345-0002")
     refund_directly(world, part, "2000.00", key="p")
     invoice = invoicing.invoice_booking(s.uows, ctx, s.tax_authority, s.lock, part)
     assert invoice is not None and invoice.status is InvoiceStatus.AUTHORIZED and invoice.total == Decimal("10000.00")
-    assert invoicing.credit_refunds(s.uows, ctx, s.tax_authority, s.lock, part) is None
+    assert invoicing.correct_invoice(s.uows, ctx, s.tax_authority, s.lock, part) is None
     assert NOTA_C_KEY not in world.afip.vouchers
 
 
@@ -171,10 +174,10 @@ def test_an_invoice_authorised_after_a_refund_is_credited_then(
     booking_id = applied_without_invoice(client, world, "2026-03-03T10:00:00-03:00", "+54 9 11 2345-0001")
     draft = invoicing.draft_invoice(s.uows(alpha.tenant_id), ctx, booking_id)  # for 12,000, not sent yet
     refund_directly(world, booking_id, "2000.00")
-    assert invoicing.credit_refunds(s.uows, ctx, s.tax_authority, s.lock, booking_id) is None  # nothing authorised
+    assert invoicing.correct_invoice(s.uows, ctx, s.tax_authority, s.lock, booking_id) is None  # nothing authorised
     issued = invoicing.issue_invoice(s.uows, ctx, s.tax_authority(_profile(world)), s.lock, draft.id)
     assert issued.status is InvoiceStatus.AUTHORIZED and issued.total == Decimal("12000.00")
-    note = invoicing.credit_refunds(s.uows, ctx, s.tax_authority, s.lock, booking_id)
+    note = invoicing.correct_invoice(s.uows, ctx, s.tax_authority, s.lock, booking_id)
     assert note is not None and note.status is InvoiceStatus.AUTHORIZED and note.total == Decimal("2000.00")
 
 
@@ -194,7 +197,7 @@ def test_concurrent_callers_draft_one_credit_note(
     def run() -> None:
         barrier.wait()
         try:
-            results.append(invoicing.credit_refunds(s.uows, ctx, s.tax_authority, s.lock, booking_id))
+            results.append(invoicing.correct_invoice(s.uows, ctx, s.tax_authority, s.lock, booking_id))
         except Exception as error:
             results.append(error)
 
@@ -215,7 +218,7 @@ def test_a_lost_answer_for_a_credit_note_is_recovered_without_a_duplicate(
     world, booking_id = paid_and_refunded(client, payment_world(platform, alpha, tmp_path), "1000.00")
     s, ctx = world.services, world.owner()
     world.afip.lose_answers = 1
-    note = invoicing.credit_refunds(s.uows, ctx, s.tax_authority, s.lock, booking_id)
+    note = invoicing.correct_invoice(s.uows, ctx, s.tax_authority, s.lock, booking_id)
     assert note is not None and note.status is InvoiceStatus.AUTHORIZED and note.number == 1
     assert len(world.afip.vouchers[NOTA_C_KEY]) == 1
 
@@ -290,7 +293,7 @@ def test_a_chargeback_settled_against_the_shop_is_credited_once(
     # The same notification again, and the reconciliation's pass: still one credit note.
     assert notify(client, world, paid, "r-settled-again").status_code == 200
     s = world.services
-    assert invoicing.credit_refunds(s.uows, world.owner(), s.tax_authority, s.lock, booking_id) is None
+    assert invoicing.correct_invoice(s.uows, world.owner(), s.tax_authority, s.lock, booking_id) is None
     assert len(world.afip.vouchers[NOTA_C_KEY]) == 1
     actions = audit_actions(platform, alpha, booking_id)
     assert actions.count("BookingChargedBack") == 2  # opened, then settled
@@ -315,9 +318,101 @@ def test_a_chargeback_the_shop_wins_is_not_credited(
         "charged_back"
     )
     with s.uows(alpha.tenant_id, write=False) as uow:
-        assert uow.invoices.uncredited() == [lost]
-    (note,) = invoicing.credit_uncredited(s.uows, world.owner(), s.tax_authority, s.lock)
+        assert uow.invoices.uncorrected() == [lost]
+    (note,) = invoicing.issue_missing_corrections(s.uows, world.owner(), s.tax_authority, s.lock)
     assert note.booking_id == lost and note.total == Decimal("12000.00")
+
+
+def test_a_chargeback_won_after_its_credit_note_is_debited_back(
+    client: TestClient, platform: Platform, alpha: TenantFixture, beta: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    booking_id, paid = invoiced_payment(client, world)
+    owner = staff_headers(client, alpha.owner_email)
+    charge_back(client, world, paid, "settled")
+    invoice = payment_detail(client, owner, booking_id)["invoice"]
+    (credit,) = payment_detail(client, owner, booking_id)["credit_notes"]
+    assert credit["total"] == "12000.00"
+
+    # Won on appeal: the money is the shop's again, so the credited invoice is debited back.
+    charge_back(client, world, paid, "reimbursed")
+    detail = payment_detail(client, owner, booking_id)
+    assert detail["payment"]["chargeback"] == "reimbursed" and len(detail["credit_notes"]) == 1
+    (debit,) = detail["debit_notes"]
+    assert (debit["kind"], debit["status"], debit["letter"], debit["voucher_type"]) == (
+        "debit_note",
+        "authorized",
+        "C",
+        12,
+    )
+    assert (debit["number"], debit["total"], debit["credits_invoice_id"]) == (1, "12000.00", invoice["id"])
+    (at_afip,) = world.afip.vouchers[DEBITO_C_KEY]
+    assert at_afip.credits == (3, 11, invoice["number"]) and at_afip.total == Decimal("12000.00")
+    assert audit_actions(platform, alpha, debit["id"]).count("DebitNoteDrafted") == 1
+
+    # The notification again, and every later pass: nothing more is due either way.
+    assert notify(client, world, paid, "r-reimbursed-again").status_code == 200
+    s = world.services
+    assert invoicing.correct_invoice(s.uows, world.owner(), s.tax_authority, s.lock, booking_id) is None
+    with s.uows(alpha.tenant_id, write=False) as uow:
+        assert uow.invoices.uncorrected() == []
+    assert len(world.afip.vouchers[DEBITO_C_KEY]) == 1 and len(world.afip.vouchers[NOTA_C_KEY]) == 1
+
+    # Another shop's staff cannot read it; the shop's own prints it with the invoice it corrects.
+    beta_owner = staff_headers(client, beta.owner_email, host="beta.example.com")
+    crossed = client.get(debit["pdf_url"], headers=beta_owner | {"host": "beta.example.com"})
+    assert crossed.status_code == 404
+    pdf = client.get(debit["pdf_url"], headers=owner)
+    assert pdf.status_code == 200 and "nota-de-debito-C-00003-00000001" in pdf.headers["content-disposition"]
+    page = pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0]
+    text = page.extract_text()
+    assert "NOTA DE D" in text and "COD. 012" in text and "Factura C 00003-00000001" in text
+    qr = decode_qr_url(zxingcpp.read_barcodes(Image.open(io.BytesIO(page.images[0].data)))[0].text)
+    assert (qr["tipoCmp"], qr["nroCmp"], qr["importe"]) == (12, 1, 12000.0)
+
+
+def test_the_retry_job_debits_a_won_chargeback_whose_debit_note_was_never_drafted(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    s, ctx = world.services, world.owner()
+    booking_id, paid = invoiced_payment(client, world)
+    charge_back(client, world, paid, "settled")  # credited in full through the webhook
+    # Won later, applied by the reconciliation's own reading: nothing drafted the debit note.
+    world.mp.set_status(paid, "charged_back", "reimbursed")
+    assert payment_notifications.process_notification(s.uows, ctx, s.gateway, paid).outcome == "charged_back"
+    with s.uows(alpha.tenant_id, write=False) as uow:
+        assert uow.invoices.uncorrected() == [booking_id]
+
+    (debit,) = invoicing.issue_missing_corrections(s.uows, ctx, s.tax_authority, s.lock)
+    assert debit.is_debit_note and not debit.is_credit_note and debit.booking_id == booking_id
+    assert (debit.status, debit.voucher_type, debit.total) == (InvoiceStatus.AUTHORIZED, 12, Decimal("12000.00"))
+    assert invoicing.issue_missing_corrections(s.uows, ctx, s.tax_authority, s.lock) == []
+
+
+def test_afip_checks_debit_notes_and_credits_against_them(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    booking_id = paid_booking(client, world)
+    with world.services.uows(alpha.tenant_id, write=False) as uow:
+        invoice = uow.invoices.for_booking(booking_id)
+    assert invoice is not None and invoice.number is not None
+    authority = world.services.tax_authority(_profile(world))
+    base = invoicing._request(invoice, 1, invoice.issue_date)
+    associated = AssociatedVoucher(11, 3, invoice.number, CUIT, invoice.issue_date)
+
+    orphan = authority.authorize(replace(base, voucher_type=12))
+    assert [m.code for m in orphan.observations] == [10152]
+    wrong_class = authority.authorize(replace(base, voucher_type=7, associated=(associated,)))
+    assert not wrong_class.approved and 10153 in [m.code for m in wrong_class.observations]
+    # Credit the invoice in full, debit it back: then it can be credited again, never beyond.
+    assert authority.authorize(replace(base, voucher_type=13, associated=(associated,))).approved
+    assert authority.authorize(replace(base, voucher_type=12, associated=(associated,))).approved
+    too_much = replace(base, voucher_type=13, number=2, total=Decimal("12000.01"), net=Decimal("12000.01"))
+    refused = authority.authorize(replace(too_much, associated=(associated,)))
+    assert [m.code for m in refused.observations] == [10157]
+    assert authority.authorize(replace(base, voucher_type=13, number=2, associated=(associated,))).approved
 
 
 def test_a_chargeback_before_the_invoice_is_left_out_of_it(
@@ -382,18 +477,18 @@ def test_the_retry_job_credits_refunds_whose_credit_note_was_never_drafted(
     # Beside it: a booking already credited and one invoiced with nothing returned.
     credited = paid_booking(client, world, start="2026-03-03T11:00:00-03:00", phone="+54 9 11 2345-0002")
     refund_directly(world, credited, "1000.00", key="k2")
-    assert invoicing.credit_refunds(s.uows, ctx, s.tax_authority, s.lock, credited) is not None
+    assert invoicing.correct_invoice(s.uows, ctx, s.tax_authority, s.lock, credited) is not None
     untouched = applied_without_invoice(client, world, "2026-03-03T12:00:00-03:00", "+54 9 11 2345-0003")
     assert invoicing.invoice_booking(s.uows, ctx, s.tax_authority, s.lock, untouched) is not None
     with s.uows(alpha.tenant_id, write=False) as uow:
-        assert uow.invoices.uncredited() == [forgotten]
+        assert uow.invoices.uncorrected() == [forgotten]
     with s.uows(beta.tenant_id, write=False) as uow:
-        assert uow.invoices.uncredited() == []  # another tenant's money is not its business
+        assert uow.invoices.uncorrected() == []  # another tenant's money is not its business
 
-    (note,) = invoicing.credit_uncredited(s.uows, ctx, s.tax_authority, s.lock)
+    (note,) = invoicing.issue_missing_corrections(s.uows, ctx, s.tax_authority, s.lock)
     assert note.booking_id == forgotten and note.status is InvoiceStatus.AUTHORIZED
     assert note.total == Decimal("2500.00")
-    assert invoicing.credit_uncredited(s.uows, ctx, s.tax_authority, s.lock) == []  # nothing twice
+    assert invoicing.issue_missing_corrections(s.uows, ctx, s.tax_authority, s.lock) == []  # nothing twice
     assert len(world.afip.vouchers[NOTA_C_KEY]) == 2
 
 
@@ -405,12 +500,12 @@ def test_the_retry_job_leaves_rejected_notes_and_shop_payments_alone(
     booking_id = paid_booking(client, world)
     refund_directly(world, booking_id, "3000.00")
     world.afip.refuse_next = [Message(10015, "Punto de venta no habilitado para el comprobante")]
-    rejected = invoicing.credit_refunds(s.uows, ctx, s.tax_authority, s.lock, booking_id)
+    rejected = invoicing.correct_invoice(s.uows, ctx, s.tax_authority, s.lock, booking_id)
     assert rejected is not None and rejected.status is InvoiceStatus.REJECTED
     # Staff decide about a rejection (POST /bookings/{id}/credit-note); the job does not resend it.
-    assert invoicing.credit_uncredited(s.uows, ctx, s.tax_authority, s.lock) == []
+    assert invoicing.issue_missing_corrections(s.uows, ctx, s.tax_authority, s.lock) == []
     with s.uows(alpha.tenant_id, write=False) as uow:
-        assert uow.invoices.uncredited() == []
+        assert uow.invoices.uncorrected() == []
 
 
 def test_the_credit_note_route_resends_a_rejected_invoice_then_credits_the_refund(

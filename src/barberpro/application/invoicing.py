@@ -8,8 +8,10 @@ invoice AFIP authorised is recorded, never issued twice.
 
 A refund after the booking was invoiced is answered with a credit note (Nota de Crédito A,
 B or C, the invoice's class) for what the invoice no longer covers, naming the invoice it
-corrects (CbtesAsoc). It is numbered and authorised by the same machinery as an invoice, in
-its own sequence per point of sale and type.
+corrects (CbtesAsoc). Money that comes back to the shop after a credit note (a chargeback
+settled against it, then won on appeal) is answered with a debit note (Nota de Débito A, B
+or C) for the difference. Either is numbered and authorised by the same machinery as an
+invoice, in its own sequence per point of sale and type.
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ from barberpro.domain.identifiers import new_id
 
 FACTURA_A, FACTURA_B, FACTURA_C = 1, 6, 11
 NOTA_CREDITO_A, NOTA_CREDITO_B, NOTA_CREDITO_C = 3, 8, 13
+NOTA_DEBITO_A, NOTA_DEBITO_B, NOTA_DEBITO_C = 2, 7, 12
 CREDIT_NOTE_FOR = {FACTURA_A: NOTA_CREDITO_A, FACTURA_B: NOTA_CREDITO_B, FACTURA_C: NOTA_CREDITO_C}
+DEBIT_NOTE_FOR = {FACTURA_A: NOTA_DEBITO_A, FACTURA_B: NOTA_DEBITO_B, FACTURA_C: NOTA_DEBITO_C}
 LETTER = {
     FACTURA_A: "A",
     FACTURA_B: "B",
@@ -56,6 +60,9 @@ LETTER = {
     NOTA_CREDITO_A: "A",
     NOTA_CREDITO_B: "B",
     NOTA_CREDITO_C: "C",
+    NOTA_DEBITO_A: "A",
+    NOTA_DEBITO_B: "B",
+    NOTA_DEBITO_C: "C",
 }
 DOC_CUIT, DOC_DNI, DOC_NONE = 80, 96, 99
 # CondicionIVAReceptorId (RG 5616)
@@ -119,7 +126,7 @@ def voucher_type(issuer: IvaCondition, receiver: Receiver) -> int:
 def split_amounts(total: Decimal, kind: int) -> tuple[Decimal, Decimal]:
     """(net, VAT) for a VAT-included total: C carries no VAT detail; A and B at 21 %."""
     total = total.quantize(CENT)
-    if kind in (FACTURA_C, NOTA_CREDITO_C):
+    if kind in (FACTURA_C, NOTA_CREDITO_C, NOTA_DEBITO_C):
         return total, Decimal("0.00")
     net = (total / (1 + VAT_RATE)).quantize(CENT, rounding=ROUND_HALF_UP)
     return net, total - net
@@ -386,8 +393,10 @@ def retry_rejected(uow: PaymentsUnitOfWork, ctx: Context, invoice_id: str, recei
             raise NotFound("invoice not found", field="invoice_id")
         if invoice.status is not InvoiceStatus.REJECTED:
             raise PolicyViolation(f"a {invoice.status.value} invoice cannot be retried", field="invoice_id")
-        if invoice.is_credit_note and receiver is not None:
-            raise PolicyViolation("a credit note keeps the receiver of the invoice it corrects", field="doc_type")
+        if invoice.is_correction and receiver is not None:
+            raise PolicyViolation(
+                "a credit or debit note keeps the receiver of the invoice it corrects", field="doc_type"
+            )
         profile = uow.tax_profiles.get()
         if receiver is not None and profile is not None:
             kind = voucher_type(profile.iva_condition, receiver)
@@ -464,14 +473,16 @@ def _draft_and_issue(
     return issue_invoice(uows, ctx, authority_for(profile), lock, drafted.id)
 
 
-def draft_credit_note(uow: PaymentsUnitOfWork, ctx: Context, booking_id: str) -> Invoice | None:
-    """The credit note the booking's authorised invoice needs after refunds, if any.
+def draft_correction(uow: PaymentsUnitOfWork, ctx: Context, booking_id: str) -> Invoice | None:
+    """The credit or debit note the booking's authorised invoice needs, if any.
 
-    Due = invoice total - credit notes already drafted against it - what the customer kept
-    paid (nothing after a chargeback settled against the shop). Computed, not counted per
-    refund, so a retry or a second caller finds nothing more to credit (the booking's lock
-    makes the second wait for the first). A note not yet authorised is returned instead of a
-    new one: it is issued before anything else is due.
+    The invoice as corrected so far (its total, less the credit notes, plus the debit notes
+    drafted against it) should equal what the customer kept paid (nothing while a chargeback
+    stands settled against the shop). More than that is credited (refunds, a chargeback lost);
+    less is debited (a chargeback the shop won after its credit note went out). Computed, not
+    counted per event, so a retry or a second caller finds nothing more to do (the booking's
+    lock makes the second wait for the first). A note not yet authorised is returned instead
+    of a new one: it is issued before anything else is due.
     """
     with uow:
         uow.lock("credit-note", booking_id)
@@ -481,23 +492,32 @@ def draft_credit_note(uow: PaymentsUnitOfWork, ctx: Context, booking_id: str) ->
         payment = uow.payments.get(invoice.payment_id)
         if payment is None or payment.status not in CREDITABLE_PAYMENTS:
             return None  # never paid through MercadoPago (paid at the shop): nothing came back
-        notes = uow.invoices.credit_notes(invoice.id)
+        notes = uow.invoices.corrections(invoice.id)
         unsettled = next((n for n in notes if n.status is not InvoiceStatus.AUTHORIZED), None)
         if unsettled is not None:
             return unsettled
-        due = (invoice.total - sum((n.total for n in notes), Decimal("0.00")) - payment.kept).quantize(CENT)
-        if due <= 0:
+        corrected = invoice.total + sum((n.correction_amount for n in notes), Decimal("0.00"))
+        due = (corrected - payment.kept).quantize(CENT)
+        if due == 0:
             return None
-        kind = CREDIT_NOTE_FOR[invoice.voucher_type]
-        net, vat = split_amounts(due, kind)
+        if due > 0:
+            kind, action, description = CREDIT_NOTE_FOR[invoice.voucher_type], "CreditNoteDrafted", "Devolución"
+        else:
+            kind, action, description = (
+                DEBIT_NOTE_FOR[invoice.voucher_type],
+                "DebitNoteDrafted",
+                "Contracargo revertido",
+            )
+        amount = abs(due)
+        net, vat = split_amounts(amount, kind)
         note = replace(
             invoice,
             id=new_id(),
             voucher_type=kind,
             status=InvoiceStatus.DRAFT,
             issue_date=_local_day(ctx),
-            description=f"Devolución: {invoice.description}"[:300],
-            total=due,
+            description=f"{description}: {invoice.description}"[:300],
+            total=amount,
             net=net,
             vat=vat,
             number=None,
@@ -511,34 +531,36 @@ def draft_credit_note(uow: PaymentsUnitOfWork, ctx: Context, booking_id: str) ->
             credits_invoice_id=invoice.id,
         )
         uow.invoices.add(note)
-        record(uow, ctx, action="CreditNoteDrafted", entity_type="invoice", entity_id=note.id, after=note)
+        record(uow, ctx, action=action, entity_type="invoice", entity_id=note.id, after=note)
         uow.commit()
         return note
 
 
-def credit_refunds(
+def correct_invoice(
     uows: PaymentsUnitOfWorkFactory,
     ctx: Context,
     authority_for: Callable[[TaxProfile], TaxAuthority],
     lock: NumberingLock,
     booking_id: str,
 ) -> Invoice | None:
-    """After a refund: draft and issue the credit note the booking's invoice needs (None if none)."""
-    return _draft_and_issue(uows, ctx, authority_for, lock, lambda uow: draft_credit_note(uow, ctx, booking_id))
+    """After a refund or a chargeback's change: draft and issue the credit or debit note the
+    booking's invoice needs (None if none)."""
+    return _draft_and_issue(uows, ctx, authority_for, lock, lambda uow: draft_correction(uow, ctx, booking_id))
 
 
-def credit_uncredited(
+def issue_missing_corrections(
     uows: PaymentsUnitOfWorkFactory,
     ctx: Context,
     authority_for: Callable[[TaxProfile], TaxAuthority],
     lock: NumberingLock,
 ) -> list[Invoice]:
-    """The retry job's sweep: credit notes for money returned after invoicing that none was drafted
-    for (drafting failed outright, e.g. the database was down right after the refund). Found by
-    the amounts, not by an event that may be gone; each booking goes through `credit_refunds`."""
+    """The retry job's sweep: credit or debit notes for money that moved after invoicing and that
+    none was drafted for (drafting failed outright, e.g. the database was down right after the
+    refund). Found by the amounts, not by an event that may be gone; each booking goes through
+    `correct_invoice`."""
     with uows(ctx.tenant_id, write=False) as uow:
-        bookings = uow.invoices.uncredited() if uow.tax_profiles.get() else []
-    notes = [credit_refunds(uows, ctx, authority_for, lock, booking_id) for booking_id in bookings]
+        bookings = uow.invoices.uncorrected() if uow.tax_profiles.get() else []
+    notes = [correct_invoice(uows, ctx, authority_for, lock, booking_id) for booking_id in bookings]
     return [note for note in notes if note is not None]
 
 
@@ -549,20 +571,20 @@ def resend_rejected(
     lock: NumberingLock,
     booking_id: str,
 ) -> list[Invoice]:
-    """Staff dealt with what AFIP objected to: the booking's rejected invoice and credit note go
-    back to draft (same receiver and amounts) and are sent again, the invoice first (a note needs
-    it authorised). Returns them as AFIP left them; 409 when nothing of the booking was rejected."""
+    """Staff dealt with what AFIP objected to: the booking's rejected invoice and credit or debit
+    note go back to draft (same receiver and amounts) and are sent again, the invoice first (a note
+    needs it authorised). Returns them as AFIP left them; 409 when nothing of the booking was rejected."""
     with uows(ctx.tenant_id, write=False) as uow:
         if uow.bookings.get(booking_id) is None:
             raise NotFound("booking not found", field="booking_id")
         invoice = uow.invoices.for_booking(booking_id)
-        notes = uow.invoices.credit_notes(invoice.id) if invoice else []
+        notes = uow.invoices.corrections(invoice.id) if invoice else []
     rejected = [v for v in (invoice, *notes) if v is not None and v.status is InvoiceStatus.REJECTED]
     if not rejected:
         raise PolicyViolation("nothing of this booking was rejected by AFIP", field="booking_id")
     for voucher in rejected:
         retry_rejected(uows(ctx.tenant_id), ctx, voucher.id, None)
     sent = [invoice_booking(uows, ctx, authority_for, lock, booking_id)] if invoice in rejected else []
-    if any(voucher.is_credit_note for voucher in rejected):
-        sent.append(credit_refunds(uows, ctx, authority_for, lock, booking_id))
+    if any(voucher.is_correction for voucher in rejected):
+        sent.append(correct_invoice(uows, ctx, authority_for, lock, booking_id))
     return [voucher for voucher in sent if voucher is not None]

@@ -90,7 +90,8 @@ def apply_gateway_payment(uow: PaymentsUnitOfWork, ctx: Context, found: GatewayP
             latency = max(0.0, (ctx.now - local.created_at).total_seconds())
         elif outcome == "charged_back":
             # The booking keeps its status; staff see the chargeback on it and in the audit trail.
-            # One settled against the shop is then credited (`invoicing.credit_refunds`).
+            # One settled against the shop is then credited, one won after that debited back
+            # (`invoicing.correct_invoice`).
             record(
                 uow,
                 ctx,

@@ -74,6 +74,10 @@ class Chargeback(enum.StrEnum):
             return cls.IN_PROCESS
 
 
+# Nota de Débito A, B, C: a correction that adds to the invoice (e.g. a chargeback the shop won
+# after its credit note was issued). The Nota de Crédito types are 3, 8 and 13.
+DEBIT_NOTE_TYPES = frozenset({2, 7, 12})
+
 # Payments whose money moved through MercadoPago: only what such a payment gave back is credited.
 CREDITABLE_PAYMENTS = frozenset({PaymentStatus.APPROVED, PaymentStatus.REFUNDED, PaymentStatus.CHARGED_BACK})
 
@@ -306,7 +310,7 @@ class Invoice:
     booking_id: str
     cuit: str
     point_of_sale: int
-    voucher_type: int  # 1 Factura A, 6 Factura B, 11 Factura C; 3, 8, 13 Nota de Crédito A, B, C
+    voucher_type: int  # 1, 6, 11 Factura A, B, C; 3, 8, 13 Nota de Crédito A, B, C; 2, 7, 12 Nota de Débito A, B, C
     status: InvoiceStatus
     issue_date: date
     service_from: date
@@ -328,11 +332,28 @@ class Invoice:
     observations: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     attempts: int = 0
-    credits_invoice_id: str | None = None  # a credit note: the invoice it corrects
+    credits_invoice_id: str | None = None  # a credit or debit note: the invoice it corrects
+
+    @property
+    def is_correction(self) -> bool:
+        """A credit or debit note against an invoice (not an invoice itself)."""
+        return self.credits_invoice_id is not None
+
+    @property
+    def is_debit_note(self) -> bool:
+        return self.is_correction and self.voucher_type in DEBIT_NOTE_TYPES
 
     @property
     def is_credit_note(self) -> bool:
-        return self.credits_invoice_id is not None
+        return self.is_correction and self.voucher_type not in DEBIT_NOTE_TYPES
+
+    @property
+    def correction_amount(self) -> Decimal:
+        """How much this note changes its invoice's amount: a credit note takes its total off, a
+        debit note adds it back (0 for an invoice)."""
+        if not self.is_correction:
+            return Decimal("0.00")
+        return self.total if self.is_debit_note else -self.total
 
     @property
     def formatted_number(self) -> str | None:
@@ -429,16 +450,16 @@ class InvoiceRepository(Protocol):
     def get(self, invoice_id: str) -> Invoice | None: ...
 
     def for_booking(self, booking_id: str) -> Invoice | None:
-        """The booking's invoice (never one of its credit notes)."""
+        """The booking's invoice (never one of its credit or debit notes)."""
 
     def for_bookings(self, booking_ids: Iterable[str]) -> dict[str, Invoice]:
         """for_booking for many bookings at once, keyed by booking id; bookings without one are absent."""
 
-    def credit_notes(self, invoice_id: str) -> list[Invoice]:
-        """Credit notes against an invoice, oldest first."""
+    def corrections(self, invoice_id: str) -> list[Invoice]:
+        """Credit and debit notes against an invoice, oldest first."""
 
-    def credit_notes_for(self, invoice_ids: Iterable[str]) -> dict[str, list[Invoice]]:
-        """credit_notes for many invoices at once, keyed by invoice id; invoices without one are absent."""
+    def corrections_for(self, invoice_ids: Iterable[str]) -> dict[str, list[Invoice]]:
+        """corrections for many invoices at once, keyed by invoice id; invoices without one are absent."""
 
     def add(self, invoice: Invoice) -> None:
         """Insert; an invoice returns silently if the booking already has one (check with for_booking)."""
@@ -451,9 +472,10 @@ class InvoiceRepository(Protocol):
     def pending(self, limit: int = 100) -> list[Invoice]:
         """Draft or sending invoices (the retry job)."""
 
-    def uncredited(self, limit: int = 100) -> list[str]:
-        """Bookings whose authorised invoice covers more than their payment kept plus the credit
-        notes drafted against it (a note whose drafting failed outright): the retry job's list."""
+    def uncorrected(self, limit: int = 100) -> list[str]:
+        """Bookings whose authorised invoice, corrected by the credit and debit notes drafted
+        against it, no longer matches what their payment kept (a note whose drafting failed
+        outright): the retry job's list."""
 
     def set_counter(self, point_of_sale: int, voucher_type: int, last_number: int) -> None: ...
 

@@ -13,6 +13,8 @@ from barberpro.application.payment_notifications import _next_state
 from barberpro.application.payment_ports import (
     Chargeback,
     GatewayPayment,
+    Invoice,
+    InvoiceStatus,
     Payment,
     PaymentMode,
     PaymentStatus,
@@ -127,3 +129,43 @@ def test_a_chargeback_follows_its_detail_and_only_a_settled_one_takes_the_money_
 def test_what_a_payment_kept_is_never_negative(paid: Decimal, refunded: Decimal) -> None:
     kept = payment(status=PaymentStatus.APPROVED, paid_amount=paid, refunded_amount=refunded).kept
     assert kept == max(paid - refunded, Decimal("0.00"))
+
+
+def voucher(voucher_type: int, total: str, corrects: str | None) -> Invoice:
+    now = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
+    return Invoice(
+        id=f"v{voucher_type}",
+        tenant_id="t",
+        booking_id="b",
+        cuit="20111111112",
+        point_of_sale=3,
+        voucher_type=voucher_type,
+        status=InvoiceStatus.AUTHORIZED,
+        issue_date=now.date(),
+        service_from=now.date(),
+        service_to=now.date(),
+        doc_type=99,
+        doc_number="0",
+        receiver_iva_condition=5,
+        receiver_name="Consumidor Final",
+        description="Corte",
+        total=Decimal(total),
+        net=Decimal(total),
+        vat=Decimal("0.00"),
+        created_at=now,
+        updated_at=now,
+        credits_invoice_id=corrects,
+    )
+
+
+def test_credit_notes_take_off_their_invoice_and_debit_notes_add_back() -> None:
+    invoice = voucher(11, "12000.00", None)
+    assert not invoice.is_correction and invoice.correction_amount == Decimal("0.00")
+    for kind in (3, 8, 13):
+        note = voucher(kind, "4000.00", invoice.id)
+        assert note.is_credit_note and not note.is_debit_note and note.correction_amount == Decimal("-4000.00")
+    for kind in (2, 7, 12):
+        note = voucher(kind, "4000.00", invoice.id)
+        assert note.is_debit_note and not note.is_credit_note and note.correction_amount == Decimal("4000.00")
+    # A debit note's type without an invoice to correct is not a correction (never drafted so).
+    assert not voucher(12, "1.00", None).is_debit_note

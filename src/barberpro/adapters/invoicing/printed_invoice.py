@@ -51,11 +51,11 @@ def _cuit(value: str) -> str:
 
 
 def render_pdf(invoice: Invoice, issuer: TaxProfile, *, shop_name: str = "", credited: Invoice | None = None) -> bytes:
-    """The printed voucher; a credit note names the invoice it corrects (`credited`)."""
+    """The printed voucher; a credit or debit note names the invoice it corrects (`credited`)."""
     if invoice.cae is None or invoice.number is None or invoice.cae_due is None:
         raise ValueError("only authorised invoices are printed")
-    if invoice.is_credit_note and (credited is None or credited.number is None):
-        raise ValueError("a credit note is printed with the authorised invoice it corrects")
+    if invoice.is_correction and (credited is None or credited.number is None):
+        raise ValueError("a credit or debit note is printed with the authorised invoice it corrects")
     letter = LETTER.get(invoice.voucher_type, "?")
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=False)
@@ -65,7 +65,7 @@ def render_pdf(invoice: Invoice, issuer: TaxProfile, *, shop_name: str = "", cre
     pdf.set_font("Helvetica", "B", 28)
     pdf.cell(20, 16, letter, border=1, align="C")
     pdf.set_font("Helvetica", "B", 14)
-    title = "NOTA DE CRÉDITO" if invoice.is_credit_note else "FACTURA"
+    title = "NOTA DE DÉBITO" if invoice.is_debit_note else "NOTA DE CRÉDITO" if invoice.is_credit_note else "FACTURA"
     pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT", align="R")
     pdf.set_font("Helvetica", "", 8)
     pdf.cell(85, 5, shop_name[:60])

@@ -13,6 +13,7 @@ from barberpro.adapters.db import tables as t
 from barberpro.adapters.db.repositories import id_chunks
 from barberpro.application.payment_ports import (
     CREDITABLE_PAYMENTS,
+    DEBIT_NOTE_TYPES,
     Chargeback,
     Invoice,
     InvoiceStatus,
@@ -157,10 +158,10 @@ class SqlInvoiceRepository(_Scoped):
             found.update((row.booking_id, _invoice(row)) for row in rows)
         return found
 
-    def credit_notes(self, invoice_id: str) -> list[Invoice]:
-        return self.credit_notes_for([invoice_id]).get(invoice_id, [])
+    def corrections(self, invoice_id: str) -> list[Invoice]:
+        return self.corrections_for([invoice_id]).get(invoice_id, [])
 
-    def credit_notes_for(self, invoice_ids: Iterable[str]) -> dict[str, list[Invoice]]:
+    def corrections_for(self, invoice_ids: Iterable[str]) -> dict[str, list[Invoice]]:
         found: dict[str, list[Invoice]] = {}
         for chunk in id_chunks(invoice_ids):
             rows = self._c.execute(
@@ -180,7 +181,7 @@ class SqlInvoiceRepository(_Scoped):
                     insert(t.invoices).values(_invoice_row(invoice) | {"id": invoice.id, "tenant_id": self._tenant})
                 )
         except IntegrityError:
-            if invoice.is_credit_note:
+            if invoice.is_correction:
                 raise  # drafted under the booking's lock: a conflict is a fault, not a race
             return  # one invoice per booking: a concurrent request created it first
 
@@ -212,11 +213,13 @@ class SqlInvoiceRepository(_Scoped):
         )
         return [_invoice(r) for r in rows]
 
-    def uncredited(self, limit: int = 100) -> list[str]:
+    def uncorrected(self, limit: int = 100) -> list[str]:
         p = t.payments.c
         notes = t.invoices.alias("notes")
-        credited = (
-            select(notes.c.credits_invoice_id.label("invoice_id"), func.sum(notes.c.total).label("total"))
+        # Invoice.correction_amount, summed in SQL: debit notes add, credit notes take off.
+        signed = case((notes.c.voucher_type.in_(sorted(DEBIT_NOTE_TYPES)), notes.c.total), else_=-notes.c.total)
+        corrected = (
+            select(notes.c.credits_invoice_id.label("invoice_id"), func.sum(signed).label("total"))
             .where(notes.c.tenant_id == self._tenant, notes.c.credits_invoice_id.is_not(None))
             .group_by(notes.c.credits_invoice_id)
             .subquery()
@@ -233,13 +236,14 @@ class SqlInvoiceRepository(_Scoped):
         rows = self._c.execute(
             select(_I.booking_id)
             .join(t.payments, and_(p.tenant_id == _I.tenant_id, p.id == _I.payment_id))
-            .outerjoin(credited, credited.c.invoice_id == _I.id)
+            .outerjoin(corrected, corrected.c.invoice_id == _I.id)
             .where(
                 _I.tenant_id == self._tenant,
                 _IS_INVOICE,
                 _I.status == InvoiceStatus.AUTHORIZED.value,
                 p.status.in_([s.value for s in CREDITABLE_PAYMENTS]),
-                _I.total - func.coalesce(credited.c.total, 0) > kept,
+                # Amounts are in cents: half a cent apart is a difference (SQLite may sum as floats).
+                func.abs(_I.total + func.coalesce(corrected.c.total, 0) - kept) >= 0.005,
             )
             .order_by(_I.created_at, _I.id)
             .limit(limit)

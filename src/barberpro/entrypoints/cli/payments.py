@@ -85,7 +85,7 @@ def reconcile(
                     invoicing.invoice_booking(
                         services.uows, ctx, services.tax_authority, services.lock, result.booking_id
                     )
-                elif result.booking_id and invoicing.credit_refunds(
+                elif result.booking_id and invoicing.correct_invoice(
                     services.uows, ctx, services.tax_authority, services.lock, result.booking_id
                 ):
                     credited += 1
@@ -98,18 +98,20 @@ def reconcile(
                     services.uows, ctx, services.tax_authority(profile), services.lock, invoice.id
                 )
                 retried += 1
-                # An invoice authorised only now may predate a refund: credit what it no longer covers.
-                if not issued.is_credit_note and invoicing.credit_refunds(
+                # An invoice authorised only now may predate a refund: correct it to what was kept.
+                if not issued.is_correction and invoicing.correct_invoice(
                     services.uows, ctx, services.tax_authority, services.lock, issued.booking_id
                 ):
                     credited += 1
-            credited += len(invoicing.credit_uncredited(services.uows, ctx, services.tax_authority, services.lock))
+            credited += len(
+                invoicing.issue_missing_corrections(services.uows, ctx, services.tax_authority, services.lock)
+            )
             summary[item.slug] = {
                 "checked": report.checked,
                 "applied": report.applied,
                 "expired": report.expired,
                 "invoices_retried": retried,
-                "credit_notes_issued": credited,
+                "credit_and_debit_notes_issued": credited,
             }
             progress.advance(task)
     platform.close()

@@ -106,7 +106,7 @@ def invoice_view(invoice: Invoice | None) -> dict[str, Any] | None:
         return None
     return {
         "id": invoice.id,
-        "kind": "credit_note" if invoice.is_credit_note else "invoice",
+        "kind": "debit_note" if invoice.is_debit_note else "credit_note" if invoice.is_credit_note else "invoice",
         "credits_invoice_id": invoice.credits_invoice_id,
         "status": invoice.status.value,
         "letter": invoicing.LETTER.get(invoice.voucher_type),
@@ -125,13 +125,16 @@ def invoice_view(invoice: Invoice | None) -> dict[str, Any] | None:
     }
 
 
-def _credit_refunds(platform: Platform, tenant_id: str, booking_id: str) -> Invoice | None:
-    """After money went back: the credit note the booking's invoice needs, if it has one."""
+def _correct_invoice(platform: Platform, tenant_id: str, booking_id: str) -> Invoice | None:
+    """After money moved (a refund, a chargeback's change): the credit or debit note the booking's
+    invoice needs, if any."""
     svc = services(platform)
     try:
-        return invoicing.credit_refunds(svc.uows, _system(platform, tenant_id), svc.tax_authority, svc.lock, booking_id)
+        return invoicing.correct_invoice(
+            svc.uows, _system(platform, tenant_id), svc.tax_authority, svc.lock, booking_id
+        )
     except Exception:  # `payments reconcile` drafts and issues it later; the refund itself is done
-        log.exception("credit note failed", extra={"booking_id": booking_id})
+        log.exception("credit or debit note failed", extra={"booking_id": booking_id})
         return None
 
 
@@ -286,7 +289,7 @@ def _apply_notification(
         _issue_invoice(platform, tenant_id, applied.booking_id)
     elif applied.outcome in ("refunded", "charged_back") and applied.booking_id:
         # Refunded from MercadoPago's side, or a chargeback (credited once settled against the shop).
-        _credit_refunds(platform, tenant_id, applied.booking_id)
+        _correct_invoice(platform, tenant_id, applied.booking_id)
 
 
 class PaymentSettingsIn(BaseModel):
@@ -315,7 +318,7 @@ def get_payment(booking_id: str, platform: PlatformDep, caller: CallerDep, _s: S
         payment = uow.payments.for_booking(booking_id)
         refunds = uow.refunds.for_payment(payment.id) if payment else []
         invoice = uow.invoices.for_booking(booking_id)
-        notes = uow.invoices.credit_notes(invoice.id) if invoice else []
+        notes = uow.invoices.corrections(invoice.id) if invoice else []
     return JSON(
         {
             "payment": payment_view(payment),
@@ -323,7 +326,8 @@ def get_payment(booking_id: str, platform: PlatformDep, caller: CallerDep, _s: S
                 {"id": r.id, "amount": str(r.amount), "status": r.status.value, "reason": r.reason} for r in refunds
             ],
             "invoice": invoice_view(invoice),
-            "credit_notes": [invoice_view(n) for n in notes],
+            "credit_notes": [invoice_view(n) for n in notes if n.is_credit_note],
+            "debit_notes": [invoice_view(n) for n in notes if n.is_debit_note],
         }
     )
 
@@ -360,7 +364,7 @@ def refund(
         raise HTTPException(503, f"MercadoPago is unavailable; retry with the same key ({error})") from error
     if made is None:
         raise InvalidValue("nothing left to refund", field="amount")
-    note = _credit_refunds(platform, caller.tenant.id, booking_id)
+    note = _correct_invoice(platform, caller.tenant.id, booking_id)
     return JSON(
         {"id": made.id, "amount": str(made.amount), "status": made.status.value, "credit_note": invoice_view(note)},
         status_code=201,
@@ -396,12 +400,14 @@ def issue(
     return JSON(invoice_view(invoice))
 
 
-@router.post("/bookings/{booking_id}/credit-note", summary="Staff: issue (or retry) the credit note the booking needs")
+@router.post(
+    "/bookings/{booking_id}/credit-note", summary="Staff: issue (or retry) the credit or debit note the booking needs"
+)
 def issue_credit_note(
     request: Request, booking_id: str, platform: PlatformDep, caller: CallerDep, _s: StaffDep
 ) -> JSON:
-    """For a credit note AFIP rejected (after its observations were dealt with) or one that
-    could not be sent: back to draft and sent again, with the same amount and association."""
+    """For a credit or debit note AFIP rejected (after its observations were dealt with) or one
+    that could not be sent: back to draft and sent again, with the same amount and association."""
     svc = services(platform)
     ctx = context(request, platform, caller)
     try:
@@ -410,11 +416,11 @@ def issue_credit_note(
         sent = []
     # A note may be due without a rejected one: its drafting failed, or the invoice was authorised
     # only now, after a refund.
-    note = next((v for v in sent if v.is_credit_note), None) or invoicing.credit_refunds(
+    note = next((v for v in sent if v.is_correction), None) or invoicing.correct_invoice(
         svc.uows, ctx, svc.tax_authority, svc.lock, booking_id
     )
     if note is None:
-        raise PolicyViolation("nothing to credit: the invoice matches what the customer paid", field="booking_id")
+        raise PolicyViolation("nothing to correct: the invoice matches what the customer paid", field="booking_id")
     return JSON(invoice_view(note))
 
 
@@ -431,7 +437,7 @@ def invoice_pdf(invoice_id: str, platform: PlatformDep, caller: CallerDep, _s: S
     if invoice is None or profile is None or invoice.cae is None:
         raise NotFound("no authorised invoice with this id", field="invoice_id")
     pdf = render_pdf(invoice, profile, shop_name=shop.name if shop else "", credited=credited)
-    kind = "nota-de-credito" if invoice.is_credit_note else "factura"
+    kind = "nota-de-debito" if invoice.is_debit_note else "nota-de-credito" if invoice.is_credit_note else "factura"
     name = f"{kind}-{invoicing.LETTER.get(invoice.voucher_type)}-{invoice.formatted_number}.pdf"
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
 
@@ -449,7 +455,7 @@ def _refund_cancelled(platform: Platform, event: DomainEvent) -> None:
         log.exception("cancellation refund failed", extra={"booking_id": event.entity_id})
         return
     if made is not None:
-        _credit_refunds(platform, event.tenant_id, event.entity_id)
+        _correct_invoice(platform, event.tenant_id, event.entity_id)
 
 
 class MercadoPagoAccountIn(BaseModel):

@@ -55,7 +55,7 @@ def payment_label(payment: Payment) -> str:
 
 
 def voucher(invoice: Invoice) -> Voucher:
-    kind = "Nota de crédito" if invoice.is_credit_note else "Factura"
+    kind = "Nota de débito" if invoice.is_debit_note else "Nota de crédito" if invoice.is_credit_note else "Factura"
     letter = invoicing.LETTER.get(invoice.voucher_type, "")
     if invoice.status is InvoiceStatus.AUTHORIZED and invoice.formatted_number is not None:
         return Voucher(f"{kind} {letter} {invoice.formatted_number}", "", f"/api/v1/invoices/{invoice.id}/pdf")
@@ -69,7 +69,7 @@ def money_of_bookings(platform: Platform, tenant_id: str, booking_ids: Iterable[
     with payment_services(platform).uows(tenant_id, write=False) as uow:
         payments = uow.payments.for_bookings(ids)
         invoices = uow.invoices.for_bookings(ids)
-        notes = uow.invoices.credit_notes_for(i.id for i in invoices.values())
+        notes = uow.invoices.corrections_for(i.id for i in invoices.values())
     found: dict[str, BookingMoney] = {}
     for booking_id in ids:
         payment, invoice = payments.get(booking_id), invoices.get(booking_id)

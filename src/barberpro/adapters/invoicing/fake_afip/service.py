@@ -43,7 +43,9 @@ TICKET_LIFETIME = timedelta(hours=12)
 IDENTIFY_FROM = Decimal("10000000.00")  # consumidor final must be identified from this total on
 RI, MONOTRIBUTO, CONSUMIDOR_FINAL, EXENTO = 1, 6, 5, 4
 INVOICE_OF_CREDIT_NOTE = {3: 1, 8: 6, 13: 11}  # Nota de Crédito A, B, C -> Factura A, B, C
-CLASS_A, CLASS_B, CLASS_C = (1, 3), (6, 8), (11, 13)
+INVOICE_OF_DEBIT_NOTE = {2: 1, 7: 6, 12: 11}  # Nota de Débito A, B, C -> Factura A, B, C
+INVOICE_OF_CORRECTION = INVOICE_OF_CREDIT_NOTE | INVOICE_OF_DEBIT_NOTE
+CLASS_A, CLASS_B, CLASS_C = (1, 2, 3), (6, 7, 8), (11, 12, 13)
 
 
 @dataclass
@@ -291,17 +293,18 @@ class FakeAfip:
     def _association(
         self, detail: Element | None, cuit: str, kind: int
     ) -> tuple[tuple[int, int, int] | None, list[Message]]:
-        """A credit note's CbtesAsoc: which voucher it corrects, or why it cannot (call under the lock)."""
+        """A credit or debit note's CbtesAsoc: which voucher it corrects, or why it cannot (call under
+        the lock). Credit notes may not take off more than the invoice and its debit notes add up to."""
         associated = soap.children(detail, "CbteAsoc")
-        if kind not in INVOICE_OF_CREDIT_NOTE:
+        if kind not in INVOICE_OF_CORRECTION:
             if associated:
                 return None, [Message(10151, "CbtesAsoc solo corresponde a notas de crédito o débito")]
             return None, []
         if len(associated) != 1:
-            return None, [Message(10152, "Las notas de crédito deben informar un comprobante asociado (CbtesAsoc)")]
+            return None, [Message(10152, "Las notas de crédito y débito deben informar un comprobante asociado")]
         a = associated[0]
         key = (int(soap.text(a, "PtoVta") or 0), int(soap.text(a, "Tipo") or 0), int(soap.text(a, "Nro") or 0))
-        if key[1] != INVOICE_OF_CREDIT_NOTE[kind] or soap.text(a, "Cuit") not in ("", cuit):
+        if key[1] != INVOICE_OF_CORRECTION[kind] or soap.text(a, "Cuit") not in ("", cuit):
             return None, [Message(10153, "El comprobante asociado debe ser una factura de la misma clase y emisor")]
         original = next((v for v in self.vouchers.get((cuit, key[0], key[1]), []) if v.number == key[2]), None)
         if original is None:
@@ -312,18 +315,24 @@ class FakeAfip:
             original.doc_type,
             original.doc_number.lstrip("0"),
         ):
-            return None, [Message(10156, "La nota de crédito debe tener el mismo receptor que el comprobante asociado")]
-        credited = sum(
-            (
-                v.total
-                for (issuer, _, note_kind), issued in self.vouchers.items()
-                if issuer == cuit and note_kind == kind
-                for v in issued
-                if v.credits == key
-            ),
-            Decimal("0"),
-        )
-        if credited + Decimal(soap.text(detail, "ImpTotal") or 0) > original.total:
+            return None, [Message(10156, "La nota debe tener el mismo receptor que el comprobante asociado")]
+        if kind in INVOICE_OF_DEBIT_NOTE:
+            return key, []
+
+        def noted(kinds: dict[int, int]) -> Decimal:
+            return sum(
+                (
+                    v.total
+                    for (issuer, _, note_kind), issued in self.vouchers.items()
+                    if issuer == cuit and note_kind in kinds and kinds[note_kind] == key[1]
+                    for v in issued
+                    if v.credits == key
+                ),
+                Decimal("0"),
+            )
+
+        limit = original.total + noted(INVOICE_OF_DEBIT_NOTE)
+        if noted(INVOICE_OF_CREDIT_NOTE) + Decimal(soap.text(detail, "ImpTotal") or 0) > limit:
             return None, [Message(10157, "Las notas de crédito superan el importe del comprobante asociado")]
         return key, []
 
