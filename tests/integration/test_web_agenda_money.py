@@ -1,4 +1,4 @@
-"""The agenda shows each booking's money: payment, invoice and credit notes, with their PDFs.
+"""The agenda shows each booking's money: payment, invoice and credit and debit notes, with their PDFs.
 
 Read in three batch queries for the whole day; authorised vouchers link to their PDF, which
 the staff session cookie opens; rejections and chargebacks are marked for attention.
@@ -63,6 +63,26 @@ def test_the_agenda_shows_payments_invoices_and_credit_notes(
     card = booking_card(page.text, rejected)
     assert "Nota de crédito C: rechazada por AFIP" in card and 'class="money attention"' in card
     assert "Pago pendiente ($ 12.000,00)" in booking_card(page.text, unpaid)
+
+
+def test_the_agenda_shows_a_chargeback_won_back_with_its_debit_note(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    won, paid = invoiced_payment(client, world, start=f"{DAY}T10:00:00-03:00")
+    charge_back(client, world, paid, "settled")
+    charge_back(client, world, paid, "reimbursed")
+    log_in(client, alpha.owner_email)
+    card = booking_card(client.get(f"/staff/agenda?fecha={DAY}").text, won)
+    assert "Contracargo ganado" in card
+    links = dict(re.findall(r'<a href="(/api/v1/invoices/[^"]+/pdf)"[^>]*>([^<]+?) <span', card))
+    assert sorted(links.values()) == [
+        "Factura C 00003-00000001",
+        "Nota de crédito C 00003-00000001",
+        "Nota de débito C 00003-00000001",
+    ]
+    for url in links:
+        assert client.get(url).status_code == 200
 
 
 def test_the_agenda_without_payments_shows_no_money(client: TestClient, alpha: TenantFixture) -> None:
