@@ -6,7 +6,7 @@ unchanged, on other demand-like count series, with the same protocol and the
 same yardsticks as benchmarks/autoscale_targets.py: native step, cold start
 2 minutes rounded up to whole steps, test = last 7 days, capacity per replica
 so that the mean training demand needs 5 replicas; oracle, clairvoyant-rate
-bound, HPA swept over 0.10-0.90, static at training peak, all in the same run.
+bound, HPA at every integer target from 10 to 90 %, static at training peak, all in the same run.
 
 Default set: NAB's ten Twitter mention-volume series (5-minute counts over about
 two months; bursts when a company is in the news), which stand in for traffic

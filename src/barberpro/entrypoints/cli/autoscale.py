@@ -164,7 +164,9 @@ def draw_pareto(
         pts = sorted(pts, key=lambda p: p["replica_hours"])
         # A small floor so zero-violation points show on the log axis.
         xs = [max(p["share_steps_over_capacity"] * 100, 1e-3) for p in pts]
-        ax.plot(xs, [p["replica_hours"] for p in pts], styles.get(name, "x-"), label=name, ms=6)
+        # A dense sweep (every integer HPA target) gets small markers so the curve stays readable.
+        size = 6 if len(pts) <= 20 else 3
+        ax.plot(xs, [p["replica_hours"] for p in pts], styles.get(name, "x-"), label=name, ms=size)
     for label, p in marks.items():
         x = max(p["share_steps_over_capacity"] * 100, 1e-3)
         ax.plot([x], [p["replica_hours"]], "k*", ms=16)
