@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from platform_fixtures import T0, TenantFixture
 WEBHOOK_SECRET = "mp-webhook-secret-for-tests"
 SECRETS_KEY = "YmFyYmVycHJvLXRlc3Qtc2VjcmV0cy1rZXktMzJieXQ="  # 32 bytes, tests only
 CUIT = "2012345678" + str(stdnum_cuit.calc_check_digit("2012345678"))
+AUTH_URL = "https://auth.mercadopago.test/authorization"
 
 
 @cache
@@ -72,7 +74,10 @@ def payment_world(
     iva: IvaCondition = IvaCondition.MONOTRIBUTO,
     with_tax_profile: bool = True,
     secrets_key: str | None = SECRETS_KEY,
+    oauth: bool = False,
+    marketplace_fee_percent: Decimal = Decimal("0"),
 ) -> PaymentWorld:
+    """`oauth`: the platform's MercadoPago application is configured ("Conectar con MercadoPago")."""
     mp = FakeMercadoPago(now=platform.clock.now())
     afip = FakeAfip(dev_ca().certificate, clock=platform.clock.now)
     services = PaymentServices(
@@ -85,6 +90,10 @@ def payment_world(
             afip_wsaa_url="https://wsaahomo.test/ws/services/LoginCms",
             afip_wsfe_url="https://wswhomo.test/wsfev1/service.asmx",
             secrets_key=secrets_key,
+            mercadopago_client_id=mp.client_id if oauth else "",
+            mercadopago_client_secret=mp.client_secret if oauth else "",
+            mercadopago_auth_url=AUTH_URL,
+            mercadopago_marketplace_fee_percent=marketplace_fee_percent,
         ),
         gateway_transport=mp.transport(),
         afip_transport=afip.transport(),

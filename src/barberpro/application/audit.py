@@ -13,7 +13,9 @@ from barberpro.application.ports import AuditEntry, UnitOfWork
 from barberpro.domain.events import DomainEvent
 from barberpro.domain.identifiers import new_id
 
-_SECRET_FIELDS = frozenset({"password_hash", "token_hash", "csrf_hash", "access_token", "webhook_secret"})
+_SECRET_FIELDS = frozenset(
+    {"password_hash", "token_hash", "csrf_hash", "access_token", "webhook_secret", "refresh_token"}
+)
 
 
 def _plain(value: Any) -> Any:

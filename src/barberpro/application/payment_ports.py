@@ -195,7 +195,11 @@ class GatewayAccount:
 class MercadoPagoAccount:
     """A shop's own MercadoPago credentials: its checkouts pay into its account, not the platform's.
 
-    The secrets are kept sealed at rest by the repository; here they are in clear."""
+    Connected either with its own application's credentials (`via="credentials"`: its access
+    token and webhook secret) or by authorising the platform's application (`via="oauth"`: an
+    access token that expires, a refresh token, and notifications signed with the platform
+    application's secret, so `webhook_secret` is empty). The secrets are kept sealed at rest by
+    the repository; here they are in clear."""
 
     tenant_id: str
     user_id: str
@@ -203,6 +207,32 @@ class MercadoPagoAccount:
     webhook_secret: str
     live_mode: bool
     connected_at: datetime
+    via: str = "credentials"
+    refresh_token: str | None = None
+    expires_at: datetime | None = None  # when the access token stops working (OAuth only)
+
+
+@dataclass(frozen=True)
+class OAuthGrant:
+    """What MercadoPago's /oauth/token answers for a seller who authorised the platform's application."""
+
+    access_token: str
+    refresh_token: str
+    user_id: str
+    expires_at: datetime
+    live_mode: bool
+
+
+class MercadoPagoAuthorization(Protocol):
+    """The platform's MercadoPago application acting for sellers (OAuth authorization code, PKCE)."""
+
+    def authorization_url(self, *, state: str, redirect_uri: str, code_challenge: str) -> str: ...
+
+    def exchange(self, *, code: str, redirect_uri: str, code_verifier: str) -> OAuthGrant:
+        """Raises GatewayUnauthorized when MercadoPago refuses the code (used, expired, another verifier)."""
+
+    def refresh(self, refresh_token: str) -> OAuthGrant:
+        """Raises GatewayUnauthorized when the refresh token is no longer valid (the seller must authorise again)."""
 
 
 class MercadoPagoAccountRepository(Protocol):

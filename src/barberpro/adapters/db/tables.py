@@ -429,6 +429,11 @@ mercadopago_accounts = Table(  # migration 0009: a shop's own MercadoPago accoun
     Column("webhook_secret_sealed", Text, nullable=False),
     Column("live_mode", Boolean, nullable=False),
     Column("connected_at", UTCDateTime, nullable=False),
+    # Migration 0011: connected by OAuth ("oauth": refresh token sealed, access token expiry) or
+    # with the shop's own application's credentials ("credentials").
+    Column("via", String(20), nullable=False, server_default="credentials"),
+    Column("refresh_token_sealed", Text, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
 )
 
 invoice_counters = Table(

@@ -6,17 +6,27 @@ more) and a refund larger than what is left is refused. Each access token acts f
 account (`accounts`; the platform's `TEST-token` by default, shops' via `add_account`): a
 payment belongs to the account whose preference was paid, and another account's token sees
 404 for it, as at MercadoPago; an unknown token gets 401.
+
+OAuth: `authorize` is what a seller's consent on MercadoPago's authorization page does (a
+one-time code bound to the platform application, the redirect URI and the PKCE challenge);
+POST /oauth/token exchanges it, with the application's secret and the verifier, for an access
+token (180 days) and a single-use refresh token, and exchanges a refresh token for a new pair
+(the old access token stops working). `revoke` is the seller withdrawing the authorisation.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import json
+import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 
@@ -56,6 +66,11 @@ class FakeMercadoPago:
     drop_after_refund: int = 0  # perform the next N refunds, then lose the answer
     accounts: dict[str, str] = field(default_factory=lambda: {"TEST-token": "platform"})  # token -> user id
     sites: dict[str, str] = field(default_factory=dict)  # user id -> site (MLA unless said)
+    client_id: str = "4455667788990011"  # the platform's MercadoPago application (OAuth)
+    client_secret: str = "fake-client-secret-0123456789"  # noqa: S105 - the fake's own, not a real one
+    codes: dict[str, dict[str, str]] = field(default_factory=dict)  # code -> whose, for whom, challenge
+    refresh_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)  # refresh -> (user, access token)
+    token_requests: list[dict[str, str]] = field(default_factory=list)  # every /oauth/token form received
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_000_000_001))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -68,6 +83,26 @@ class FakeMercadoPago:
             self.accounts[token] = user_id
             self.sites[user_id] = site_id
         return token
+
+    def authorize(self, user_id: str, *, client_id: str, redirect_uri: str, code_challenge: str) -> str:
+        """The seller consents on the authorization page: a one-time code for the application."""
+        code = f"TG-{secrets.token_hex(12)}-{user_id}"
+        with self._lock:
+            self.sites.setdefault(user_id, "MLA")
+            self.codes[code] = {
+                "user_id": user_id,
+                "client_id": client_id,
+                "redirect_uri": redirect_uri,
+                "code_challenge": code_challenge,
+            }
+        return code
+
+    def revoke(self, user_id: str) -> None:
+        """The seller withdraws the platform's access: its refresh tokens stop working."""
+        with self._lock:
+            for refresh, (owner, _) in list(self.refresh_tokens.items()):
+                if owner == user_id:
+                    del self.refresh_tokens[refresh]
 
     def pay(self, external_reference: str, *, status: str = "approved", amount: Decimal | None = None) -> str:
         with self._lock:
@@ -98,6 +133,8 @@ class FakeMercadoPago:
         return httpx.MockTransport(self.handle)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path == "/oauth/token":
+            return self._token(dict(parse_qsl(request.content.decode())))
         header = request.headers.get("authorization", "")
         user = self.accounts.get(header.removeprefix("Bearer ")) if header.startswith("Bearer ") else None
         if user is None:
@@ -137,6 +174,50 @@ class FakeMercadoPago:
             if request.method == "POST" and parts[3:] == ["refunds"]:
                 return self._refund(payment_id, request, user)
         return httpx.Response(404, json={"message": "not found"})
+
+    def _token(self, form: dict[str, str]) -> httpx.Response:
+        refused = httpx.Response(400, json={"error": "invalid_grant", "message": "invalid_grant", "status": 400})
+        with self._lock:
+            self.token_requests.append(form)
+            if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+                return httpx.Response(401, json={"error": "invalid_client", "status": 401})
+            if form.get("grant_type") == "authorization_code":
+                grant = self.codes.pop(form.get("code", ""), None)  # single use, even when refused
+                verifier = form.get("code_verifier", "")
+                challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+                if (
+                    grant is None
+                    or grant["client_id"] != self.client_id
+                    or grant["redirect_uri"] != form.get("redirect_uri")
+                    or grant["code_challenge"] != challenge
+                ):
+                    return refused
+                user = grant["user_id"]
+            elif form.get("grant_type") == "refresh_token":
+                found = self.refresh_tokens.pop(form.get("refresh_token", ""), None)
+                if found is None:
+                    return refused
+                user, old_token = found
+                self.accounts.pop(old_token, None)
+            else:
+                return httpx.Response(400, json={"error": "unsupported_grant_type", "status": 400})
+            access = f"APP_USR-{next(self._ids)}-{user}-oauth"
+            refresh = f"TG-{secrets.token_hex(16)}"
+            self.accounts[access] = user
+            self.refresh_tokens[refresh] = (user, access)
+        return httpx.Response(
+            200,
+            json={
+                "access_token": access,
+                "token_type": "Bearer",
+                "expires_in": 15_552_000,
+                "scope": "offline_access payments read write",
+                "user_id": int(user) if user.isdigit() else user,
+                "refresh_token": refresh,
+                "public_key": f"APP_USR-{user}-public",
+                "live_mode": True,
+            },
+        )
 
     def _create_preference(self, body: dict[str, Any], user: str) -> httpx.Response:
         item = body["items"][0]

@@ -7,7 +7,7 @@ the tests run the real client against a fake through `httpx.MockTransport`.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import httpx
@@ -58,8 +58,12 @@ class MercadoPagoGateway:
         transport: httpx.BaseTransport | None = None,
         timeout: float = 10.0,
         collector_id: str | None = None,
+        marketplace_fee_percent: Decimal = Decimal("0"),
     ) -> None:
         self.collector_id = collector_id  # a shop's MercadoPago user id; None for the platform's account
+        # The platform's commission on checkouts it creates for a seller who authorised its
+        # application (OAuth): MercadoPago pays it to the platform out of each payment.
+        self.marketplace_fee_percent = marketplace_fee_percent
         self._client = httpx.Client(
             base_url=base_url,
             transport=transport,
@@ -115,6 +119,9 @@ class MercadoPagoGateway:
             "date_of_expiration": _mp_time(request.expires_at),
             "binary_mode": True,
         }
+        if self.marketplace_fee_percent > 0:
+            fee = (request.amount * self.marketplace_fee_percent / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            body["marketplace_fee"] = float(fee)
         response = self._call("POST", "/checkout/preferences", json=body)
         response.raise_for_status()
         data = response.json()

@@ -2,7 +2,12 @@
 
 Environment (prefix BARBERPRO_):
   MERCADOPAGO_ACCESS_TOKEN, MERCADOPAGO_WEBHOOK_SECRET (the platform's account, for shops without
-  their own), MERCADOPAGO_API_URL (a fake in development), SECRETS_KEY (seals the shops' own
+  their own; the secret also signs notifications about shops connected by OAuth),
+  MERCADOPAGO_CLIENT_ID, MERCADOPAGO_CLIENT_SECRET (the platform's MercadoPago application, for
+  "Conectar con MercadoPago"; without them shops paste their own credentials),
+  MERCADOPAGO_AUTH_URL (the authorization page; a fake in development),
+  MERCADOPAGO_MARKETPLACE_FEE_PERCENT (the platform's commission on checkouts of shops connected
+  by OAuth, default 0), MERCADOPAGO_API_URL (a fake in development), SECRETS_KEY (seals the shops' own
   MercadoPago credentials in the database; without it shops cannot connect an account),
   WEBHOOK_TOLERANCE_SECONDS, AFIP_WSAA_URL / AFIP_WSFE_URL (override the environment's URLs, e.g. the
   fake AFIP from `barberpro afip fake-server`).
@@ -13,9 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from barberpro.adapters.db.engine import Database
@@ -23,6 +30,7 @@ from barberpro.adapters.invoicing.numbering_lock import DatabaseNumberingLock
 from barberpro.adapters.invoicing.wsaa import WsaaClient
 from barberpro.adapters.invoicing.wsfe import WSFE_URLS, WsfeClient
 from barberpro.adapters.payments.mercadopago import API_URL, MercadoPagoGateway
+from barberpro.adapters.payments.mercadopago_oauth import AUTH_URL, MercadoPagoOAuth
 from barberpro.adapters.payments.unit_of_work import SqlPaymentsUnitOfWorkFactory, SqlPrepaymentPolicy
 from barberpro.adapters.security.secret_box import SecretBox
 from barberpro.application.payment_ports import (
@@ -40,6 +48,10 @@ class PaymentEnvironment(BaseSettings):
     mercadopago_access_token: str = ""
     mercadopago_webhook_secret: str = ""
     mercadopago_api_url: str = API_URL
+    mercadopago_client_id: str = ""
+    mercadopago_client_secret: str = ""
+    mercadopago_auth_url: str = AUTH_URL
+    mercadopago_marketplace_fee_percent: Decimal = Field(default=Decimal("0"), ge=0, le=50)
     webhook_tolerance_seconds: int = 300
     afip_wsaa_url: str | None = None
     afip_wsfe_url: str | None = None
@@ -56,10 +68,12 @@ class PaymentServices:
     afip_transport: httpx.BaseTransport | None = None
     _gateway: PaymentGateway | None = None
     _wsaa: dict[tuple[str, str], WsaaClient] = field(default_factory=dict)
-    _by_token: dict[tuple[str, str | None], MercadoPagoGateway] = field(default_factory=dict)
+    _by_token: dict[tuple[str, str | None, Decimal], MercadoPagoGateway] = field(default_factory=dict)
+    _oauth: MercadoPagoOAuth | None = None
 
     def __post_init__(self) -> None:
         box = SecretBox(self.environment.secrets_key) if self.environment.secrets_key else None
+        self.box = box  # also seals the OAuth flow's state cookie
         self.uows = SqlPaymentsUnitOfWorkFactory(self.database, box)
         self.prepayment = SqlPrepaymentPolicy(self.uows)
         self.lock = DatabaseNumberingLock(self.database, Path(self.var_dir) / "locks")
@@ -74,17 +88,38 @@ class PaymentServices:
             )
         return self._gateway
 
-    def gateway_with(self, access_token: str, collector_id: str | None = None) -> PaymentGateway:
+    def gateway_with(
+        self, access_token: str, collector_id: str | None = None, marketplace_fee_percent: Decimal = Decimal("0")
+    ) -> PaymentGateway:
         """A client acting for the account this token belongs to (one per token and account, reused)."""
-        found = self._by_token.get((access_token, collector_id))
+        key = (access_token, collector_id, marketplace_fee_percent)
+        found = self._by_token.get(key)
         if found is None:
-            found = self._by_token[(access_token, collector_id)] = MercadoPagoGateway(
+            found = self._by_token[key] = MercadoPagoGateway(
                 access_token,
                 base_url=self.environment.mercadopago_api_url,
                 transport=self.gateway_transport,
                 collector_id=collector_id,
+                marketplace_fee_percent=marketplace_fee_percent,
             )
         return found
+
+    @property
+    def authorization(self) -> MercadoPagoOAuth | None:
+        """The platform's MercadoPago application, when it is configured (else shops paste credentials)."""
+        env = self.environment
+        if not (env.mercadopago_client_id and env.mercadopago_client_secret):
+            return None
+        if self._oauth is None:
+            self._oauth = MercadoPagoOAuth(
+                env.mercadopago_client_id,
+                env.mercadopago_client_secret,
+                clock=self.clock,
+                base_url=env.mercadopago_api_url,
+                auth_url=env.mercadopago_auth_url,
+                transport=self.gateway_transport,
+            )
+        return self._oauth
 
     def account_of(self, tenant_id: str) -> MercadoPagoAccount | None:
         # Read even without a key: a shop that connected an account must not silently fall back to
@@ -98,7 +133,9 @@ class PaymentServices:
         return self._own(account) if account else self.gateway
 
     def _own(self, account: MercadoPagoAccount) -> PaymentGateway:
-        return self.gateway_with(account.access_token, account.user_id)
+        # The platform's commission only on checkouts it creates through its own application (OAuth).
+        fee = self.environment.mercadopago_marketplace_fee_percent if account.via == "oauth" else Decimal("0")
+        return self.gateway_with(account.access_token, account.user_id, fee)
 
     def gateway_for_collector(self, tenant_id: str, collector_id: str | None) -> PaymentGateway:
         """The account that took a payment: the platform's (None) or the shop's, if still connected."""
@@ -122,13 +159,15 @@ class PaymentServices:
 
     def notification_accounts(self, tenant_id: str) -> list[tuple[str, PaymentGateway]]:
         """(webhook secret, client) for each account that may notify about this shop's payments: its
-        own (signed with its application's secret), then the platform's (checkouts from before it
-        connected one, or after it disconnected)."""
+        own (signed with its application's secret; with the platform application's when it was
+        connected by OAuth), then the platform's (checkouts from before it connected one, or after
+        it disconnected)."""
         account = self.account_of(tenant_id)
-        platform = (self.environment.mercadopago_webhook_secret, self.gateway)
+        platform_secret = self.environment.mercadopago_webhook_secret
+        platform = (platform_secret, self.gateway)
         if account is None:
             return [platform]
-        return [(account.webhook_secret, self._own(account)), platform]
+        return [(account.webhook_secret or platform_secret, self._own(account)), platform]
 
     def tax_authority(self, profile: TaxProfile) -> WsfeClient:
         key = (profile.tenant_id, profile.cuit)

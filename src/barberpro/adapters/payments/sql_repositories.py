@@ -291,6 +291,13 @@ class SqlMercadoPagoAccountRepository(_Scoped):
             webhook_secret=box.open(row.webhook_secret_sealed, f"{self._tenant}:webhook_secret"),
             live_mode=row.live_mode,
             connected_at=row.connected_at,
+            via=row.via,
+            refresh_token=(
+                box.open(row.refresh_token_sealed, f"{self._tenant}:refresh_token")
+                if row.refresh_token_sealed is not None
+                else None
+            ),
+            expires_at=row.expires_at,
         )
 
     def put(self, account: MercadoPagoAccount) -> None:
@@ -301,6 +308,11 @@ class SqlMercadoPagoAccountRepository(_Scoped):
             "webhook_secret_sealed": box.seal(account.webhook_secret, f"{self._tenant}:webhook_secret"),
             "live_mode": account.live_mode,
             "connected_at": account.connected_at,
+            "via": account.via,
+            "refresh_token_sealed": (
+                box.seal(account.refresh_token, f"{self._tenant}:refresh_token") if account.refresh_token else None
+            ),
+            "expires_at": account.expires_at,
         }
         changed = self._c.execute(update(t.mercadopago_accounts).where(_A.tenant_id == self._tenant).values(**values))
         if changed.rowcount == 0:

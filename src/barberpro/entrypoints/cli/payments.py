@@ -52,12 +52,30 @@ def _services(platform: Any) -> Any:
     return PaymentServices(platform.database, platform.settings.var_dir, platform.clock.now)
 
 
+def _renew_authorisation(services: Any, ctx: Any) -> str:
+    """Refresh the shop's OAuth access token when it expires within 30 days: "renewed", "not due",
+    "refused" (the owner must connect again; the page says so) or "unreachable" (next run)."""
+    from barberpro.application import mercadopago_accounts
+    from barberpro.application.payment_ports import GatewayUnauthorized, GatewayUnavailable
+
+    if services.authorization is None:
+        return "not due"
+    try:
+        renewed = mercadopago_accounts.refresh_authorized_account(services.uows, ctx, services.authorization)
+    except GatewayUnauthorized:
+        return "refused"
+    except GatewayUnavailable:
+        return "unreachable"
+    return "renewed" if renewed else "not due"
+
+
 @payments_app.command("reconcile")
 def reconcile(
     tenant: Annotated[list[str] | None, typer.Option(help="Tenant slug (repeat); default: every tenant")] = None,
     older_than_minutes: Annotated[int, typer.Option(help="Ask MercadoPago about checkouts older than this")] = 10,
 ) -> None:
-    """Apply payments whose notification never came, release unpaid expired holds, retry invoices."""
+    """Apply payments whose notification never came, release unpaid expired holds, retry invoices,
+    renew MercadoPago authorisations that expire within 30 days."""
     from rich.progress import Progress
 
     from barberpro.application import invoicing, payment_notifications
@@ -70,6 +88,7 @@ def reconcile(
         task = progress.add_task("reconciling", total=len(tenants))
         for item in tenants:
             ctx = _system(platform, item.id)
+            authorisation = _renew_authorisation(services, ctx)
             report, applied = payment_notifications.reconcile(
                 services.uows,
                 ctx,
@@ -112,6 +131,7 @@ def reconcile(
                 "expired": report.expired,
                 "invoices_retried": retried,
                 "credit_and_debit_notes_issued": credited,
+                "mercadopago_authorisation": authorisation,
             }
             progress.advance(task)
     platform.close()

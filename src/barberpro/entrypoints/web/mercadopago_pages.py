@@ -1,15 +1,30 @@
-"""Staff screen to connect the shop's own MercadoPago account (owners), or see which one is connected."""
+"""Staff screen to connect the shop's own MercadoPago account (owners), or see which one is connected.
+
+"Conectar con MercadoPago" (when the platform's MercadoPago application is configured) sends
+the owner to MercadoPago's authorization page with a fresh `state` and a PKCE challenge; both,
+with the verifier, travel in a cookie sealed for this tenant and this session, valid ten
+minutes. The way back (`/staff/mercadopago/vuelta`) connects the account only when MercadoPago
+returns that same state to that same session: a code from anyone else's flow (someone trying
+to have the shop's money paid into their account) is refused.
+"""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
+import json
+import secrets
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
+from barberpro.adapters.security.secret_box import SecretBoxError
 from barberpro.application import mercadopago_accounts
-from barberpro.application.payment_ports import GatewayUnavailable
+from barberpro.application.payment_ports import GatewayUnauthorized, GatewayUnavailable
 from barberpro.application.permissions import require_role
 from barberpro.bootstrap import Platform
 from barberpro.domain.errors import InvalidValue, NotFound, PolicyViolation
@@ -28,15 +43,25 @@ NO_KEY = "Este servidor no puede guardar credenciales todavía (falta BARBERPRO_
 UNREACHABLE = "No pudimos comunicarnos con MercadoPago. Probá de nuevo en unos minutos."
 NOTICES = {"conectada": "Cuenta conectada: los próximos cobros van a tu cuenta.",
            "desconectada": "Cuenta desconectada: los próximos cobros van a la cuenta de la plataforma."}  # fmt: skip
+OAUTH_COOKIE = "mp_oauth"
+STALE_BEFORE_EXPIRY = mercadopago_accounts.REFRESH_WITHIN - timedelta(days=1)
+OAUTH_LIFETIME = timedelta(minutes=10)
+OAUTH_FAILED = "MercadoPago no confirmó la conexión (se canceló, venció o no vino de esta sesión). Probá de nuevo."
+OAUTH_REFUSED = "MercadoPago no aceptó la autorización. Probá de nuevo desde el botón «Conectar con MercadoPago»."
+OAUTH_FOREIGN = "Esa cuenta de MercadoPago no es de Argentina: conectá una cuenta argentina."
 
 
 def account_page(
     request: Request, platform: Platform, session: StaffSession, *, status: int = 200, **extra: Any
 ) -> Response:
     require_role(session.ctx)  # owners and managers see it; only owners change it
-    account = mercadopago_accounts.public_view(payment_services(platform).account_of(session.tenant.id))
+    stored = payment_services(platform).account_of(session.tenant.id)
+    account = mercadopago_accounts.public_view(stored)
+    oauth = payment_services(platform).authorization is not None
+    # The daily job renews a month ahead; a day past that, renewal failed (access withdrawn).
+    stale = bool(stored and stored.expires_at and stored.expires_at - session.ctx.now <= STALE_BEFORE_EXPIRY)
     return render(request, "mercadopago.html", tenant=session.tenant, status=status, session=session,
-                  account=account, **extra)  # fmt: skip
+                  account=account, oauth=oauth, stale=stale, **extra)  # fmt: skip
 
 
 @router.get("")
@@ -84,3 +109,92 @@ def disconnect_account(
         uow = payment_services(platform).uows(session.tenant.id)
         mercadopago_accounts.disconnect_mercadopago_account(uow, session.ctx)
     return redirect("/staff/mercadopago?aviso=desconectada")
+
+
+def _flow_place(session: StaffSession) -> str:
+    """A sealed flow opens only for the tenant and the session that started it."""
+    return f"{session.tenant.id}:mercadopago-oauth:{session.auth.token.id}"
+
+
+def _callback_url(request: Request) -> str:
+    # The shop's own address: the staff session cookie comes back only there. Every address
+    # owners connect from is registered as a redirect URL in the platform's application.
+    return str(request.url_for("mercadopago_oauth_return"))
+
+
+@router.get("/conectar")
+def start_oauth(request: Request, platform: PlatformDep, session: StaffSessionDep) -> Response:
+    # A link, not a form: starting a flow changes nothing here (a flow someone else starts for
+    # the owner can only connect an account the owner authorises at MercadoPago themselves).
+    require_role(session.ctx, mercadopago_accounts.OWNERS)
+    svc = payment_services(platform)
+    authorization = svc.authorization
+    if authorization is None:
+        raise NotFound("this server has no MercadoPago application configured", field="oauth")
+    if svc.box is None:
+        return account_page(request, platform, session, status=409, error=NO_KEY)
+    state, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    expires = session.ctx.now + OAUTH_LIFETIME
+    flow = json.dumps({"state": state, "verifier": verifier, "expires": expires.isoformat()})
+    response = RedirectResponse(
+        authorization.authorization_url(state=state, redirect_uri=_callback_url(request), code_challenge=challenge),
+        status_code=303,
+    )
+    response.set_cookie(
+        OAUTH_COOKIE,
+        svc.box.seal(flow, _flow_place(session)),
+        httponly=True,
+        samesite="lax",  # sent on MercadoPago's top-level redirect back
+        secure=platform.settings.secure_cookies,
+        max_age=int(OAUTH_LIFETIME.total_seconds()),
+        path="/staff/mercadopago",
+    )
+    return response
+
+
+@router.get("/vuelta", name="mercadopago_oauth_return")
+def finish_oauth(
+    request: Request,
+    platform: PlatformDep,
+    session: StaffSessionDep,
+    code: Annotated[str, Query(max_length=300)] = "",
+    state: Annotated[str, Query(max_length=100)] = "",
+) -> Response:
+    require_role(session.ctx, mercadopago_accounts.OWNERS)
+    svc = payment_services(platform)
+    authorization, flow = svc.authorization, _open_flow(svc.box, request, session)
+    if authorization is None or flow is None or not state or not hmac.compare_digest(state, flow["state"]):
+        return _done(account_page(request, platform, session, status=400, error=OAUTH_FAILED))
+    try:
+        mercadopago_accounts.connect_authorized_account(
+            svc.uows(session.tenant.id), session.ctx, authorization, svc.gateway_with,
+            code=code, redirect_uri=_callback_url(request), code_verifier=flow["verifier"],
+        )  # fmt: skip
+    except InvalidValue as error:
+        foreign = "not Argentina" in str(error)
+        page = account_page(request, platform, session, status=422, error=OAUTH_FOREIGN if foreign else OAUTH_REFUSED)
+        return _done(page)
+    except (GatewayUnavailable, GatewayUnauthorized):
+        return _done(account_page(request, platform, session, status=503, error=UNREACHABLE))
+    return _done(redirect("/staff/mercadopago?aviso=conectada"))
+
+
+def _open_flow(box: Any, request: Request, session: StaffSession) -> dict[str, str] | None:
+    """The flow this session started, if it is still fresh; None otherwise (missing, tampered, moved)."""
+    sealed = request.cookies.get(OAUTH_COOKIE)
+    if box is None or not sealed:
+        return None
+    try:
+        flow: dict[str, str] = json.loads(box.open(sealed, _flow_place(session)))
+    except (SecretBoxError, ValueError):
+        return None
+    if datetime.fromisoformat(flow["expires"]) < session.ctx.now:
+        return None
+    return flow
+
+
+def _done(response: Response) -> Response:
+    """The flow is spent either way: its cookie goes (a state is never accepted twice)."""
+    response.delete_cookie(OAUTH_COOKIE, path="/staff/mercadopago")
+    return response
