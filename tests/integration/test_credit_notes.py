@@ -98,13 +98,19 @@ def test_each_refund_after_invoicing_gets_its_credit_note(
     assert len(world.afip.vouchers[FACTURA_C_KEY]) == 1  # the invoice itself is untouched
     assert audit_actions(platform, alpha, note["id"]).count("CreditNoteDrafted") == 1
 
-    pdf = client.get(note["pdf_url"], headers=owner)
-    assert pdf.status_code == 200 and "nota-de-credito-C-00003-00000001" in pdf.headers["content-disposition"]
-    page = pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0]
-    text = page.extract_text()
+    name, text, qr = printed(client, owner, note["pdf_url"])
+    assert "nota-de-credito-C-00003-00000001" in name
     assert "NOTA DE CR" in text and "COD. 013" in text and "Factura C 00003-00000001" in text
-    qr = decode_qr_url(zxingcpp.read_barcodes(Image.open(io.BytesIO(page.images[0].data)))[0].text)
     assert (qr["tipoCmp"], qr["nroCmp"], qr["importe"]) == (13, 1, 5000.0)
+
+
+def printed(client: TestClient, headers: dict[str, str], pdf_url: str) -> tuple[str, str, dict]:
+    """A voucher's PDF as staff open it: its file name, its text and its AFIP QR's payload."""
+    pdf = client.get(pdf_url, headers=headers)
+    assert pdf.status_code == 200, pdf.text
+    page = pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0]
+    qr = decode_qr_url(zxingcpp.read_barcodes(Image.open(io.BytesIO(page.images[0].data)))[0].text)
+    return pdf.headers["content-disposition"], page.extract_text(), qr
 
 
 def test_a_cancellation_refund_is_credited(
@@ -362,12 +368,9 @@ def test_a_chargeback_won_after_its_credit_note_is_debited_back(
     beta_owner = staff_headers(client, beta.owner_email, host="beta.example.com")
     crossed = client.get(debit["pdf_url"], headers=beta_owner | {"host": "beta.example.com"})
     assert crossed.status_code == 404
-    pdf = client.get(debit["pdf_url"], headers=owner)
-    assert pdf.status_code == 200 and "nota-de-debito-C-00003-00000001" in pdf.headers["content-disposition"]
-    page = pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0]
-    text = page.extract_text()
+    name, text, qr = printed(client, owner, debit["pdf_url"])
+    assert "nota-de-debito-C-00003-00000001" in name
     assert "NOTA DE D" in text and "COD. 012" in text and "Factura C 00003-00000001" in text
-    qr = decode_qr_url(zxingcpp.read_barcodes(Image.open(io.BytesIO(page.images[0].data)))[0].text)
     assert (qr["tipoCmp"], qr["nroCmp"], qr["importe"]) == (12, 1, 12000.0)
 
 
