@@ -141,6 +141,11 @@ def test_the_way_back_needs_this_sessions_fresh_state_and_verifier(
     refused(come_back(client, consent(world, asked, "6666"), "forged-" + asked["state"]))
     # Each attempt spends the flow: the right state no longer works after a refusal.
     refused(come_back(client, consent(world, asked, "7100"), asked["state"]))
+    # The owner says no at MercadoPago: it comes back with an error and no code.
+    cancelled = start(client)
+    back = client.get("/staff/mercadopago/vuelta", params={"error": "access_denied", "state": cancelled["state"]})
+    refused(back)
+    assert "la autorización se canceló en MercadoPago" in back.text
     # A flow started earlier is replaced by the next one.
     first = start(client)
     second = start(client)

@@ -48,6 +48,7 @@ STALE_BEFORE_EXPIRY = mercadopago_accounts.REFRESH_WITHIN - timedelta(days=1)
 OAUTH_LIFETIME = timedelta(minutes=10)
 OAUTH_FAILED = "MercadoPago no confirmó la conexión (se canceló, venció o no vino de esta sesión). Probá de nuevo."
 OAUTH_REFUSED = "MercadoPago no aceptó la autorización. Probá de nuevo desde el botón «Conectar con MercadoPago»."
+OAUTH_CANCELLED = "No se conectó ninguna cuenta: la autorización se canceló en MercadoPago."
 OAUTH_FOREIGN = "Esa cuenta de MercadoPago no es de Argentina: conectá una cuenta argentina."
 
 
@@ -160,12 +161,15 @@ def finish_oauth(
     session: StaffSessionDep,
     code: Annotated[str, Query(max_length=300)] = "",
     state: Annotated[str, Query(max_length=100)] = "",
+    error: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
     require_role(session.ctx, mercadopago_accounts.OWNERS)
     svc = payment_services(platform)
     authorization, flow = svc.authorization, _open_flow(svc.box, request, session)
     if authorization is None or flow is None or not state or not hmac.compare_digest(state, flow["state"]):
         return _done(account_page(request, platform, session, status=400, error=OAUTH_FAILED))
+    if error or not code:  # the owner said no at MercadoPago (error=access_denied)
+        return _done(account_page(request, platform, session, status=400, error=OAUTH_CANCELLED))
     try:
         mercadopago_accounts.connect_authorized_account(
             svc.uows(session.tenant.id), session.ctx, authorization, svc.gateway_with,
