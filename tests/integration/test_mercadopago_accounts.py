@@ -61,6 +61,7 @@ def test_a_connected_shop_is_paid_into_its_own_account(
         "connected_at": None,
         "via": "credentials",
         "expires_at": None,
+        "renewal_refused_at": None,
     }
     shown = client.get(ACCOUNT, headers=owner)
     assert shown.json()["user_id"] == "7001" and token not in shown.text and SHOP_SECRET not in shown.text

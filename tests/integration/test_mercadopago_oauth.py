@@ -231,11 +231,20 @@ def test_the_reconciliation_renews_the_authorisation_a_month_before_it_expires(
     clock.advance(timedelta(days=151))
     kept = stored(world)
     assert _renew_authorisation(world.services, ctx()) == "refused"
+    marked = stored(world)
+    assert marked.renewal_refused_at == clock.now() and marked.access_token == kept.access_token
+    # The job runs every minute: within a day the refusal stands without asking or auditing again.
+    asked = len(world.mp.token_requests)
+    clock.advance(timedelta(hours=23))
     with pytest.raises(GatewayUnauthorized):
         mercadopago_accounts.refresh_authorized_account(world.services.uows, ctx(), world.services.authorization)
-    assert stored(world) == kept
+    assert len(world.mp.token_requests) == asked
+    clock.advance(timedelta(hours=2))
+    assert _renew_authorisation(world.services, ctx()) == "refused"
+    assert len(world.mp.token_requests) == asked + 1
     log_in(client, alpha.owner_email)  # the session of the start expired in the months gone by
     assert "MercadoPago no renovó la autorización" in client.get("/staff/mercadopago").text
     with platform.database.engine.connect() as connection:
         actions = [r[0] for r in connection.execute(text("SELECT action FROM audit_log"))]
     assert actions.count("MercadoPagoAccountRefreshed") == 2 and actions.count("MercadoPagoAccountRefreshRefused") == 2
+    assert stored(world).access_token == kept.access_token  # usable until it expires

@@ -38,8 +38,10 @@ ARGENTINA = "MLA"
 _TOKEN = re.compile(r"(APP_USR|TEST)-[0-9A-Za-z-]{16,200}")
 _SECRET = re.compile(r"[0-9A-Za-z]{16,128}")
 _CODE = re.compile(r"[0-9A-Za-z_.-]{8,256}")
-# Refresh a month before the 180-day token expires: the daily job has thirty tries.
+# Renew a month before the 180-day token expires: the reconciliation job has a month of tries.
 REFRESH_WITHIN = timedelta(days=30)
+# After MercadoPago refused a renewal, ask again once a day (not on every run of the job).
+RETRY_REFUSED_AFTER = timedelta(days=1)
 
 
 def connect_mercadopago_account(
@@ -148,7 +150,9 @@ def refresh_authorized_account(
     """Exchange an authorised account's refresh token for a new pair when the access token expires
     within `within` (the reconciliation job calls this for each shop). Returns the refreshed
     account, or None when nothing was due. A refused refresh (the seller revoked the platform's
-    access) is recorded and raised: the account stays as it is until the owner connects again.
+    access) is recorded on the account (`renewal_refused_at`, which the staff page shows) and in
+    the audit trail, and raised: the account stays usable until it expires or the owner connects
+    again. Within a day of a refusal it is not asked again (raised, nothing recorded).
 
     The refresh happens under the shop's lock, so two jobs never spend one refresh token twice
     (MercadoPago invalidates it on first use)."""
@@ -159,16 +163,22 @@ def refresh_authorized_account(
             return None
         if account.expires_at - ctx.now > within:
             return None
+        refused = account.renewal_refused_at
+        if refused is not None and ctx.now - refused < RETRY_REFUSED_AFTER:
+            raise GatewayUnauthorized(f"MercadoPago refused to renew this authorisation at {refused.isoformat()}")
         try:
             grant = authorization.refresh(account.refresh_token)
         except GatewayUnauthorized:
+            marked = replace(account, renewal_refused_at=ctx.now)
+            uow.mercadopago_accounts.put(marked)
             record(
                 uow,
                 ctx,
                 action="MercadoPagoAccountRefreshRefused",
                 entity_type="tenant",
                 entity_id=ctx.tenant_id,
-                after=public_view(account),
+                before=public_view(account),
+                after=public_view(marked),
             )
             uow.commit()
             raise
@@ -180,6 +190,7 @@ def refresh_authorized_account(
             refresh_token=grant.refresh_token,
             expires_at=grant.expires_at,
             live_mode=grant.live_mode,
+            renewal_refused_at=None,
         )
         uow.mercadopago_accounts.put(refreshed)
         record(
@@ -223,4 +234,5 @@ def public_view(account: MercadoPagoAccount | None) -> dict[str, object] | None:
         "connected_at": account.connected_at.isoformat(),
         "via": account.via,
         "expires_at": account.expires_at.isoformat() if account.expires_at else None,
+        "renewal_refused_at": account.renewal_refused_at.isoformat() if account.renewal_refused_at else None,
     }

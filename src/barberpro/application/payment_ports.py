@@ -210,6 +210,7 @@ class MercadoPagoAccount:
     via: str = "credentials"
     refresh_token: str | None = None
     expires_at: datetime | None = None  # when the access token stops working (OAuth only)
+    renewal_refused_at: datetime | None = None  # MercadoPago last refused to renew it (access withdrawn)
 
 
 @dataclass(frozen=True)

@@ -434,6 +434,7 @@ mercadopago_accounts = Table(  # migration 0009: a shop's own MercadoPago accoun
     Column("via", String(20), nullable=False, server_default="credentials"),
     Column("refresh_token_sealed", Text, nullable=True),
     Column("expires_at", UTCDateTime, nullable=True),
+    Column("renewal_refused_at", UTCDateTime, nullable=True),
 )
 
 invoice_counters = Table(

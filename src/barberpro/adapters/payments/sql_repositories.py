@@ -298,6 +298,7 @@ class SqlMercadoPagoAccountRepository(_Scoped):
                 else None
             ),
             expires_at=row.expires_at,
+            renewal_refused_at=row.renewal_refused_at,
         )
 
     def put(self, account: MercadoPagoAccount) -> None:
@@ -313,6 +314,7 @@ class SqlMercadoPagoAccountRepository(_Scoped):
                 box.seal(account.refresh_token, f"{self._tenant}:refresh_token") if account.refresh_token else None
             ),
             "expires_at": account.expires_at,
+            "renewal_refused_at": account.renewal_refused_at,
         }
         changed = self._c.execute(update(t.mercadopago_accounts).where(_A.tenant_id == self._tenant).values(**values))
         if changed.rowcount == 0:

@@ -44,7 +44,6 @@ UNREACHABLE = "No pudimos comunicarnos con MercadoPago. Probá de nuevo en unos 
 NOTICES = {"conectada": "Cuenta conectada: los próximos cobros van a tu cuenta.",
            "desconectada": "Cuenta desconectada: los próximos cobros van a la cuenta de la plataforma."}  # fmt: skip
 OAUTH_COOKIE = "mp_oauth"
-STALE_BEFORE_EXPIRY = mercadopago_accounts.REFRESH_WITHIN - timedelta(days=1)
 OAUTH_LIFETIME = timedelta(minutes=10)
 OAUTH_FAILED = "MercadoPago no confirmó la conexión (se canceló, venció o no vino de esta sesión). Probá de nuevo."
 OAUTH_REFUSED = "MercadoPago no aceptó la autorización. Probá de nuevo desde el botón «Conectar con MercadoPago»."
@@ -59,8 +58,8 @@ def account_page(
     stored = payment_services(platform).account_of(session.tenant.id)
     account = mercadopago_accounts.public_view(stored)
     oauth = payment_services(platform).authorization is not None
-    # The daily job renews a month ahead; a day past that, renewal failed (access withdrawn).
-    stale = bool(stored and stored.expires_at and stored.expires_at - session.ctx.now <= STALE_BEFORE_EXPIRY)
+    # MercadoPago refused to renew the authorisation (access withdrawn), or it ran out.
+    stale = bool(stored and (stored.renewal_refused_at or (stored.expires_at and stored.expires_at <= session.ctx.now)))
     return render(request, "mercadopago.html", tenant=session.tenant, status=status, session=session,
                   account=account, oauth=oauth, stale=stale, **extra)  # fmt: skip
 

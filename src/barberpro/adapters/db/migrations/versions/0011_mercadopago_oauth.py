@@ -1,5 +1,5 @@
-"""shops connect MercadoPago by OAuth: how the account was connected, its sealed refresh token and
-when its access token expires
+"""shops connect MercadoPago by OAuth: how the account was connected, its sealed refresh token,
+when its access token expires and when MercadoPago last refused to renew it
 
 Revision ID: 0011_mercadopago_oauth
 Revises: 0010_payment_chargebacks
@@ -22,10 +22,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("via", sa.String(length=20), nullable=False, server_default="credentials"))
         batch_op.add_column(sa.Column("refresh_token_sealed", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("renewal_refused_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("mercadopago_accounts", schema=None) as batch_op:
+        batch_op.drop_column("renewal_refused_at")
         batch_op.drop_column("expires_at")
         batch_op.drop_column("refresh_token_sealed")
         batch_op.drop_column("via")
