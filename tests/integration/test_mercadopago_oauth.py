@@ -72,6 +72,11 @@ def test_an_owner_connects_by_authorising_the_platform_application(
     client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
 ) -> None:
     world = payment_world(platform, alpha, tmp_path, oauth=True, marketplace_fee_percent=Decimal("5"))
+    customer = TestClient(client.app, base_url="http://alpha.example.com")  # no staff session
+    # A checkout opened before the shop connects is the platform's (no fee there).
+    early = customer.post(
+        "/api/v1/payments/checkout", json=body(alpha, start="2026-03-03T11:00:00-03:00", phone="+54 9 11 2345-0009")
+    ).json()
     log_in(client, alpha.owner_email)
     assert "Conectar con MercadoPago" in client.get("/staff/mercadopago").text
     asked = start(client)
@@ -112,7 +117,6 @@ def test_an_owner_connects_by_authorising_the_platform_application(
 
     # Checkouts go to the shop's account, with the platform's 5 % commission; its notifications are
     # signed with the platform application's secret and confirm the booking.
-    customer = TestClient(client.app, base_url="http://alpha.example.com")  # no staff session
     made = customer.post("/api/v1/payments/checkout", json=body(alpha))
     assert made.status_code == 201, made.text
     booking = made.json()
@@ -123,6 +127,16 @@ def test_an_owner_connects_by_authorising_the_platform_application(
     with world.services.uows(alpha.tenant_id, write=False) as uow:
         payment = uow.payments.for_booking(str(booking["id"]))
     assert payment is not None and payment.status.value == "approved" and payment.collector_id == "7100"
+    # The early checkout, paid now into the platform's account: its notification carries the same
+    # secret, the shop's account does not know the payment, the platform's applies it at once.
+    early_preference = next(p for p in world.mp.preferences.values() if p["external_reference"] == early["id"])
+    assert early_preference["collector_id"] == "platform" and "marketplace_fee" not in early_preference
+    early_paid = world.mp.pay(str(early["id"]))
+    assert notify(customer, world, early_paid, "r-early", secret=WEBHOOK_SECRET).status_code == 200
+    with world.services.uows(alpha.tenant_id, write=False) as uow:
+        early_payment = uow.payments.for_booking(str(early["id"]))
+    assert early_payment is not None and early_payment.status.value == "approved"
+    assert early_payment.collector_id is None
 
 
 def test_the_way_back_needs_this_sessions_fresh_state_and_verifier(

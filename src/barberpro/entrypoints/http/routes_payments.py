@@ -223,7 +223,10 @@ def mercadopago_webhook(
     topic = request.query_params.get("type") or request.query_params.get("topic") or "payment"
     # The secret that signed it says which account is notifying: the shop's own, or the platform's
     # (a checkout from before the shop connected its account); the payment is fetched from that one.
-    gateway, refusal = None, InvalidSignature("no webhook secret is configured")
+    # A shop connected by OAuth shares the platform application's secret: then both accounts are
+    # asked, the shop's first (a payment is visible to the account that took it only).
+    gateways: list[PaymentGateway] = []
+    refusal = InvalidSignature("no webhook secret is configured")
     for secret, candidate in svc.notification_accounts(caller.tenant.id):
         try:
             verify(
@@ -237,9 +240,10 @@ def mercadopago_webhook(
         except InvalidSignature as error:
             refusal = error
             continue
-        gateway = candidate
-        break
-    if gateway is None:
+        gateways.append(candidate)
+        if secret != svc.environment.mercadopago_webhook_secret:
+            break  # the shop's own application's secret: its account alone
+    if not gateways:
         metrics.webhooks.labels("forged").inc()
         raise Unauthenticated(f"webhook signature rejected: {refusal}")
     # Chargebacks also arrive as a "payment" notification (status charged_back); the "chargebacks"
@@ -258,7 +262,9 @@ def mercadopago_webhook(
         metrics.webhooks.labels("replayed").inc()
         return Response(status_code=200)  # the first delivery is (being) applied
     metrics.webhooks.labels("accepted").inc()
-    background.add_task(_apply_notification, platform, metrics, caller.tenant.id, data_id, x_request_id or "-", gateway)
+    background.add_task(
+        _apply_notification, platform, metrics, caller.tenant.id, data_id, x_request_id or "-", gateways
+    )
     return Response(status_code=200)
 
 
@@ -268,14 +274,17 @@ def _apply_notification(
     tenant_id: str,
     payment_id: str,
     request_id: str,
-    gateway: PaymentGateway,
+    gateways: list[PaymentGateway],
 ) -> None:
     svc = services(platform)
     started = time.perf_counter()
     try:
-        applied = payment_notifications.process_notification(
-            svc.uows, _system(platform, tenant_id, request_id), gateway, payment_id
-        )
+        for gateway in gateways:  # the first account that knows the payment applies it
+            applied = payment_notifications.process_notification(
+                svc.uows, _system(platform, tenant_id, request_id), gateway, payment_id
+            )
+            if applied.outcome != "ignored":
+                break
     except Exception:  # the reconciliation job picks it up
         metrics.outcomes.labels("error").inc()
         log.exception("payment notification failed", extra={"payment_id": payment_id})
