@@ -379,6 +379,11 @@ class Invoice:
         return self.is_correction and self.voucher_type not in DEBIT_NOTE_TYPES
 
     @property
+    def kind(self) -> str:
+        """ "invoice", "credit_note" or "debit_note": what each view names and titles."""
+        return "debit_note" if self.is_debit_note else "credit_note" if self.is_credit_note else "invoice"
+
+    @property
     def correction_amount(self) -> Decimal:
         """How much this note changes its invoice's amount: a credit note takes its total off, a
         debit note adds it back (0 for an invoice)."""

@@ -65,7 +65,7 @@ def render_pdf(invoice: Invoice, issuer: TaxProfile, *, shop_name: str = "", cre
     pdf.set_font("Helvetica", "B", 28)
     pdf.cell(20, 16, letter, border=1, align="C")
     pdf.set_font("Helvetica", "B", 14)
-    title = "NOTA DE DÉBITO" if invoice.is_debit_note else "NOTA DE CRÉDITO" if invoice.is_credit_note else "FACTURA"
+    title = {"invoice": "FACTURA", "credit_note": "NOTA DE CRÉDITO", "debit_note": "NOTA DE DÉBITO"}[invoice.kind]
     pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT", align="R")
     pdf.set_font("Helvetica", "", 8)
     pdf.cell(85, 5, shop_name[:60])

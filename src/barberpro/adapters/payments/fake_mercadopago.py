@@ -16,8 +16,6 @@ token (180 days) and a single-use refresh token, and exchanges a refresh token f
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import itertools
 import json
 import secrets
@@ -29,6 +27,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
+
+from barberpro.adapters.payments.mercadopago_oauth import pkce_challenge
 
 
 @dataclass
@@ -184,7 +184,7 @@ class FakeMercadoPago:
             if form.get("grant_type") == "authorization_code":
                 grant = self.codes.pop(form.get("code", ""), None)  # single use, even when refused
                 verifier = form.get("code_verifier", "")
-                challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+                challenge = pkce_challenge(verifier)
                 if (
                     grant is None
                     or grant["client_id"] != self.client_id

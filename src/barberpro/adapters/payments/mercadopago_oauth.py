@@ -9,8 +9,10 @@ token (`exchange`). Before the access token expires it is exchanged for a new pa
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+import base64
+import hashlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import httpx
@@ -21,13 +23,18 @@ from barberpro.application.payment_ports import GatewayUnauthorized, GatewayUnav
 AUTH_URL = "https://auth.mercadopago.com/authorization"
 
 
+def pkce_challenge(verifier: str) -> str:
+    """The S256 code challenge of a PKCE verifier (RFC 7636): base64url of its SHA-256, unpadded."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
 class MercadoPagoOAuth:
     def __init__(
         self,
         client_id: str,
         client_secret: str,
         *,
-        clock: Any,
+        clock: Callable[[], datetime],
         base_url: str = API_URL,
         auth_url: str = AUTH_URL,
         transport: httpx.BaseTransport | None = None,

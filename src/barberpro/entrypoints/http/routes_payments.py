@@ -106,7 +106,7 @@ def invoice_view(invoice: Invoice | None) -> dict[str, Any] | None:
         return None
     return {
         "id": invoice.id,
-        "kind": "debit_note" if invoice.is_debit_note else "credit_note" if invoice.is_credit_note else "invoice",
+        "kind": invoice.kind,
         "credits_invoice_id": invoice.credits_invoice_id,
         "status": invoice.status.value,
         "letter": invoicing.LETTER.get(invoice.voucher_type),
@@ -223,8 +223,8 @@ def mercadopago_webhook(
     topic = request.query_params.get("type") or request.query_params.get("topic") or "payment"
     # The secret that signed it says which account is notifying: the shop's own, or the platform's
     # (a checkout from before the shop connected its account); the payment is fetched from that one.
-    # A shop connected by OAuth shares the platform application's secret: then both accounts are
-    # asked, the shop's first (a payment is visible to the account that took it only).
+    # A shop connected by OAuth shares the platform application's secret: every account whose
+    # secret verifies is asked, the shop's first (a payment is visible to the account that took it).
     gateways: list[PaymentGateway] = []
     refusal = InvalidSignature("no webhook secret is configured")
     for secret, candidate in svc.notification_accounts(caller.tenant.id):
@@ -241,8 +241,6 @@ def mercadopago_webhook(
             refusal = error
             continue
         gateways.append(candidate)
-        if secret != svc.environment.mercadopago_webhook_secret:
-            break  # the shop's own application's secret: its account alone
     if not gateways:
         metrics.webhooks.labels("forged").inc()
         raise Unauthenticated(f"webhook signature rejected: {refusal}")
@@ -446,7 +444,7 @@ def invoice_pdf(invoice_id: str, platform: PlatformDep, caller: CallerDep, _s: S
     if invoice is None or profile is None or invoice.cae is None:
         raise NotFound("no authorised invoice with this id", field="invoice_id")
     pdf = render_pdf(invoice, profile, shop_name=shop.name if shop else "", credited=credited)
-    kind = "nota-de-debito" if invoice.is_debit_note else "nota-de-credito" if invoice.is_credit_note else "factura"
+    kind = {"invoice": "factura", "credit_note": "nota-de-credito", "debit_note": "nota-de-debito"}[invoice.kind]
     name = f"{kind}-{invoicing.LETTER.get(invoice.voucher_type)}-{invoice.formatted_number}.pdf"
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
 

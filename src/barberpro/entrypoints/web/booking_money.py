@@ -54,8 +54,11 @@ def payment_label(payment: Payment) -> str:
     }[payment.status]
 
 
+VOUCHER_KIND_ES = {"invoice": "Factura", "credit_note": "Nota de crédito", "debit_note": "Nota de débito"}
+
+
 def voucher(invoice: Invoice) -> Voucher:
-    kind = "Nota de débito" if invoice.is_debit_note else "Nota de crédito" if invoice.is_credit_note else "Factura"
+    kind = VOUCHER_KIND_ES[invoice.kind]
     letter = invoicing.LETTER.get(invoice.voucher_type, "")
     if invoice.status is InvoiceStatus.AUTHORIZED and invoice.formatted_number is not None:
         return Voucher(f"{kind} {letter} {invoice.formatted_number}", "", f"/api/v1/invoices/{invoice.id}/pdf")

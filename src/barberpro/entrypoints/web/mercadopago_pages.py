@@ -10,9 +10,7 @@ to have the shop's money paid into their account) is refused.
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
 import hmac
 import json
 import secrets
@@ -22,7 +20,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from barberpro.adapters.security.secret_box import SecretBoxError
+from barberpro.adapters.payments.mercadopago_oauth import pkce_challenge
+from barberpro.adapters.security.secret_box import SecretBox, SecretBoxError
 from barberpro.application import mercadopago_accounts
 from barberpro.application.payment_ports import GatewayUnauthorized, GatewayUnavailable
 from barberpro.application.permissions import require_role
@@ -55,9 +54,10 @@ def account_page(
     request: Request, platform: Platform, session: StaffSession, *, status: int = 200, **extra: Any
 ) -> Response:
     require_role(session.ctx)  # owners and managers see it; only owners change it
-    stored = payment_services(platform).account_of(session.tenant.id)
+    svc = payment_services(platform)
+    stored = svc.account_of(session.tenant.id)
     account = mercadopago_accounts.public_view(stored)
-    oauth = payment_services(platform).authorization is not None
+    oauth = svc.authorization is not None
     # MercadoPago refused to renew the authorisation (access withdrawn), or it ran out.
     stale = bool(stored and (stored.renewal_refused_at or (stored.expires_at and stored.expires_at <= session.ctx.now)))
     return render(request, "mercadopago.html", tenant=session.tenant, status=status, session=session,
@@ -134,7 +134,7 @@ def start_oauth(request: Request, platform: PlatformDep, session: StaffSessionDe
     if svc.box is None:
         return account_page(request, platform, session, status=409, error=NO_KEY)
     state, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    challenge = pkce_challenge(verifier)
     expires = session.ctx.now + OAUTH_LIFETIME
     flow = json.dumps({"state": state, "verifier": verifier, "expires": expires.isoformat()})
     response = RedirectResponse(
@@ -183,7 +183,7 @@ def finish_oauth(
     return _done(redirect("/staff/mercadopago?aviso=conectada"))
 
 
-def _open_flow(box: Any, request: Request, session: StaffSession) -> dict[str, str] | None:
+def _open_flow(box: SecretBox | None, request: Request, session: StaffSession) -> dict[str, str] | None:
     """The flow this session started, if it is still fresh; None otherwise (missing, tampered, moved)."""
     sealed = request.cookies.get(OAUTH_COOKIE)
     if box is None or not sealed:
