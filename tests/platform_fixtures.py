@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy import Connection, text
+
 from barberpro.adapters.clock import FixedClock
 from barberpro.adapters.payments.unit_of_work import SqlPaymentsUnitOfWork
 from barberpro.adapters.security.passwords import Argon2PasswordHasher
@@ -24,6 +26,17 @@ from barberpro.domain.schedules import WorkingDay
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
 SECRET = "test-secret-key-with-at-least-32-characters!"
+
+
+def insert_bare_tenant(connection: Connection, tenant_id: str, created_at: datetime) -> None:
+    """A tenant row as an older schema holds it (migration tests; no shop, no staff)."""
+    connection.execute(
+        text(
+            "INSERT INTO tenants (id, slug, name, theme, locale, currency, created_at) "
+            "VALUES (:id, :id, :id, '{}', 'es-AR', 'ARS', :now)"
+        ),
+        {"id": tenant_id, "now": created_at},
+    )
 
 
 def fast_hasher() -> Argon2PasswordHasher:

@@ -21,7 +21,7 @@ from barberpro.adapters.db.migrate import upgrade
 from barberpro.bootstrap import Platform
 from barberpro.ops.audit import entries, trail
 from barberpro.ops.audit.heads import HeadStore
-from platform_fixtures import TenantFixture, make_tenant
+from platform_fixtures import TenantFixture, insert_bare_tenant, make_tenant
 
 KEY = Ed25519PrivateKey.generate()
 
@@ -122,13 +122,7 @@ def test_the_migration_keeps_existing_rows_in_format_1(database_url: str) -> Non
         upgrade(database, "0006_privacy_consents")
         now = datetime(2026, 1, 5, 12, tzinfo=UTC)
         with database.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO tenants (id, slug, name, theme, locale, currency, created_at) "
-                    "VALUES ('t1', 'uno', 'Uno', '{}', 'es-AR', 'ARS', :now)"
-                ),
-                {"now": now},
-            )
+            insert_bare_tenant(connection, "t1", now)
             connection.execute(
                 text(
                     "INSERT INTO audit_log (id, tenant_id, actor, action, entity_type, entity_id, "

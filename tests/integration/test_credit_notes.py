@@ -35,6 +35,7 @@ from platform_fixtures import TenantFixture
 FACTURA_C_KEY = (CUIT, 3, 11)
 NOTA_C_KEY = (CUIT, 3, 13)
 DEBITO_C_KEY = (CUIT, 3, 12)
+NOTHING_SWEPT = invoicing.VoucherSweep([], [], [], [])
 
 
 def paid_booking(client: TestClient, world: PaymentWorld, **at: str) -> str:
@@ -324,8 +325,8 @@ def test_a_chargeback_the_shop_wins_is_not_credited(
         "charged_back"
     )
     with s.uows(alpha.tenant_id, write=False) as uow:
-        assert uow.invoices.uncorrected() == [lost]
-    (note,) = invoicing.issue_missing_corrections(s.uows, world.owner(), s.tax_authority, s.lock)
+        assert [i.booking_id for i in uow.invoices.uncorrected()] == [lost]
+    (note,) = invoicing.sweep_vouchers(s.uows, world.owner(), s.tax_authority, s.lock).corrected
     assert note.booking_id == lost and note.total == Decimal("12000.00")
 
 
@@ -385,12 +386,12 @@ def test_the_retry_job_debits_a_won_chargeback_whose_debit_note_was_never_drafte
     world.mp.set_status(paid, "charged_back", "reimbursed")
     assert payment_notifications.process_notification(s.uows, ctx, s.gateway, paid).outcome == "charged_back"
     with s.uows(alpha.tenant_id, write=False) as uow:
-        assert uow.invoices.uncorrected() == [booking_id]
+        assert [i.booking_id for i in uow.invoices.uncorrected()] == [booking_id]
 
-    (debit,) = invoicing.issue_missing_corrections(s.uows, ctx, s.tax_authority, s.lock)
+    (debit,) = invoicing.sweep_vouchers(s.uows, ctx, s.tax_authority, s.lock).corrected
     assert debit.is_debit_note and not debit.is_credit_note and debit.booking_id == booking_id
     assert (debit.status, debit.voucher_type, debit.total) == (InvoiceStatus.AUTHORIZED, 12, Decimal("12000.00"))
-    assert invoicing.issue_missing_corrections(s.uows, ctx, s.tax_authority, s.lock) == []
+    assert invoicing.sweep_vouchers(s.uows, ctx, s.tax_authority, s.lock) == NOTHING_SWEPT
 
 
 def test_afip_checks_debit_notes_and_credits_against_them(
@@ -484,14 +485,14 @@ def test_the_retry_job_credits_refunds_whose_credit_note_was_never_drafted(
     untouched = applied_without_invoice(client, world, "2026-03-03T12:00:00-03:00", "+54 9 11 2345-0003")
     assert invoicing.invoice_booking(s.uows, ctx, s.tax_authority, s.lock, untouched) is not None
     with s.uows(alpha.tenant_id, write=False) as uow:
-        assert uow.invoices.uncorrected() == [forgotten]
+        assert [i.booking_id for i in uow.invoices.uncorrected()] == [forgotten]
     with s.uows(beta.tenant_id, write=False) as uow:
         assert uow.invoices.uncorrected() == []  # another tenant's money is not its business
 
-    (note,) = invoicing.issue_missing_corrections(s.uows, ctx, s.tax_authority, s.lock)
+    (note,) = invoicing.sweep_vouchers(s.uows, ctx, s.tax_authority, s.lock).corrected
     assert note.booking_id == forgotten and note.status is InvoiceStatus.AUTHORIZED
     assert note.total == Decimal("2500.00")
-    assert invoicing.issue_missing_corrections(s.uows, ctx, s.tax_authority, s.lock) == []  # nothing twice
+    assert invoicing.sweep_vouchers(s.uows, ctx, s.tax_authority, s.lock) == NOTHING_SWEPT  # nothing twice
     assert len(world.afip.vouchers[NOTA_C_KEY]) == 2
 
 
@@ -506,7 +507,7 @@ def test_the_retry_job_leaves_rejected_notes_and_shop_payments_alone(
     rejected = invoicing.correct_invoice(s.uows, ctx, s.tax_authority, s.lock, booking_id)
     assert rejected is not None and rejected.status is InvoiceStatus.REJECTED
     # Staff decide about a rejection (POST /bookings/{id}/credit-note); the job does not resend it.
-    assert invoicing.issue_missing_corrections(s.uows, ctx, s.tax_authority, s.lock) == []
+    assert invoicing.sweep_vouchers(s.uows, ctx, s.tax_authority, s.lock) == NOTHING_SWEPT
     with s.uows(alpha.tenant_id, write=False) as uow:
         assert uow.invoices.uncorrected() == []
 

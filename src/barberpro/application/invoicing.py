@@ -29,6 +29,7 @@ from stdnum.exceptions import ValidationError
 
 from barberpro.application.audit import record
 from barberpro.application.context import Context
+from barberpro.application.pagination import sweep
 from barberpro.application.payment_ports import (
     CREDITABLE_PAYMENTS,
     AssociatedVoucher,
@@ -38,8 +39,10 @@ from barberpro.application.payment_ports import (
     IvaCondition,
     Message,
     NumberingLock,
+    Payment,
     PaymentsUnitOfWork,
     PaymentsUnitOfWorkFactory,
+    SweepKey,
     TaxAuthority,
     TaxAuthorityUnreachable,
     TaxProfile,
@@ -144,6 +147,8 @@ def configure_tax_profile(uow: PaymentsUnitOfWork, ctx: Context, profile: TaxPro
         raise InvalidValue("environment must be homologacion or produccion", field="environment")
     with uow:
         before = uow.tax_profiles.get()
+        since = before.invoicing_since if before is not None and before.invoicing_since else ctx.now
+        profile = replace(profile, invoicing_since=since)
         uow.tax_profiles.put(profile)
         record(
             uow,
@@ -548,20 +553,94 @@ def correct_invoice(
     return _draft_and_issue(uows, ctx, authority_for, lock, lambda uow: draft_correction(uow, ctx, booking_id))
 
 
-def issue_missing_corrections(
+def invoiced_automatically(profile: TaxProfile, payment: Payment | None) -> bool:
+    """Whether the platform invoices this payment on its own: taken through MercadoPago since
+    invoicing began, and it kept money (sales paid at the shop are invoiced by staff)."""
+    return (
+        payment is not None
+        and payment.status in CREDITABLE_PAYMENTS
+        and payment.kept > 0
+        and profile.invoicing_since is not None
+        and payment.created_at >= profile.invoicing_since
+    )
+
+
+def invoice_or_correct(
     uows: PaymentsUnitOfWorkFactory,
     ctx: Context,
     authority_for: Callable[[TaxProfile], TaxAuthority],
     lock: NumberingLock,
-) -> list[Invoice]:
-    """The retry job's sweep: credit or debit notes for money that moved after invoicing and that
-    none was drafted for (drafting failed outright, e.g. the database was down right after the
-    refund). Found by the amounts, not by an event that may be gone; each booking goes through
-    `correct_invoice`."""
+    booking_id: str,
+) -> Invoice | None:
+    """After a booking's money moved (a refund, a chargeback's change): the note its invoice now
+    needs, or the invoice itself where the payment kept money and was never invoiced (its drafting
+    failed outright, or a chargeback settled before invoicing was won back)."""
     with uows(ctx.tenant_id, write=False) as uow:
-        bookings = uow.invoices.uncorrected() if uow.tax_profiles.get() else []
-    notes = [correct_invoice(uows, ctx, authority_for, lock, booking_id) for booking_id in bookings]
-    return [note for note in notes if note is not None]
+        invoiced = uow.invoices.for_booking(booking_id) is not None
+        profile = uow.tax_profiles.get()
+        payment = uow.payments.for_booking(booking_id)
+    if not invoiced and profile is not None and invoiced_automatically(profile, payment):
+        return invoice_booking(uows, ctx, authority_for, lock, booking_id)
+    return correct_invoice(uows, ctx, authority_for, lock, booking_id)
+
+
+@dataclass(frozen=True)
+class VoucherSweep:
+    """What the retry job's pass over one business's vouchers did."""
+
+    retried: list[Invoice]  # drafts sent again and lost answers settled, as AFIP left them
+    invoiced: list[Invoice]  # invoices for payments left without one
+    corrected: list[Invoice]  # credit and debit notes for money that moved after invoicing
+    needs_staff: list[str]  # bookings it could not invoice on its own (a receiver to identify)
+
+
+def sweep_vouchers(
+    uows: PaymentsUnitOfWorkFactory,
+    ctx: Context,
+    authority_for: Callable[[TaxProfile], TaxAuthority],
+    lock: NumberingLock,
+    *,
+    page: int = 100,
+) -> VoucherSweep:
+    """The retry job's pass: vouchers drafted but not authorised (AFIP down, an answer lost) are
+    sent again; payments kept since invoicing began with no invoice are invoiced; authorised
+    invoices whose payment changed since get their credit or debit note. Found by state and
+    amounts, not by events that may be gone; read page after page, so nothing is left for
+    lack of room. Rejected vouchers wait for staff (they read AFIP's observations first)."""
+    with uows(ctx.tenant_id, write=False) as uow:
+        profile = uow.tax_profiles.get()
+    if profile is None:
+        return VoucherSweep([], [], [], [])
+    authority = authority_for(profile)
+
+    def pending(after: SweepKey | None) -> list[Invoice]:
+        with uows(ctx.tenant_id, write=False) as uow:
+            return uow.invoices.pending(page, after)
+
+    def uninvoiced(after: SweepKey | None) -> list[Payment]:
+        with uows(ctx.tenant_id, write=False) as uow:
+            return uow.payments.uninvoiced(profile.invoicing_since or ctx.now, page, after)
+
+    def uncorrected(after: SweepKey | None) -> list[Invoice]:
+        with uows(ctx.tenant_id, write=False) as uow:
+            return uow.invoices.uncorrected(page, after)
+
+    def key(row: Invoice | Payment) -> SweepKey:
+        return row.created_at, row.id
+
+    retried = [issue_invoice(uows, ctx, authority, lock, invoice.id) for invoice in sweep(pending, key)]
+    invoiced: list[Invoice] = []
+    needs_staff: list[str] = []
+    for payment in sweep(uninvoiced, key):
+        try:
+            invoice = invoice_booking(uows, ctx, authority_for, lock, payment.booking_id)
+        except PolicyViolation:  # e.g. from $ 10.000.000 the customer must be identified
+            needs_staff.append(payment.booking_id)
+            continue
+        if invoice is not None:
+            invoiced.append(invoice)
+    corrected = [correct_invoice(uows, ctx, authority_for, lock, i.booking_id) for i in sweep(uncorrected, key)]
+    return VoucherSweep(retried, invoiced, [note for note in corrected if note is not None], needs_staff)
 
 
 def resend_rejected(

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from typing import TypeVar
 
 from barberpro.domain.errors import InvalidValue
+
+Row = TypeVar("Row")
 
 
 def encode_cursor(moment: datetime, item_id: str) -> str:
@@ -26,3 +30,14 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     if parsed.tzinfo is None or not isinstance(item_id, str):
         raise InvalidValue("malformed cursor", field="cursor")
     return parsed, item_id
+
+
+def sweep(
+    read: Callable[[tuple[datetime, str] | None], list[Row]], key: Callable[[Row], tuple[datetime, str]]
+) -> Iterator[Row]:
+    """Every row a job's query finds, page after page: `read(after)` returns the page after the
+    key of the last row read, so rows a run leaves as they were cannot hide the rest."""
+    after: tuple[datetime, str] | None = None
+    while page := read(after):
+        yield from page
+        after = key(page[-1])

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from barberpro.application.audit import record
 from barberpro.application.context import Context
+from barberpro.application.pagination import sweep
 from barberpro.application.payment_ports import (
     Chargeback,
     GatewayPayment,
@@ -25,6 +26,7 @@ from barberpro.application.payment_ports import (
     PaymentsUnitOfWork,
     PaymentsUnitOfWorkFactory,
     Refund,
+    SweepKey,
 )
 from barberpro.application.payments import payment_event, refund_payment
 from barberpro.domain.booking import SYSTEM, Booking, BookingStatus
@@ -175,8 +177,13 @@ def reconcile(
     payment): a shop that connected its own account meanwhile still has earlier checkouts at the
     platform's. A booking whose account can no longer be asked is left to its hold's expiry.
     """
+
+    def open_payments(after: SweepKey | None) -> list[Payment]:
+        with uows(ctx.tenant_id, write=False) as uow:
+            return uow.payments.open_since(ctx.now - older_than, after=after)
+
+    stale = list(sweep(open_payments, lambda payment: (payment.created_at, payment.id)))
     with uows(ctx.tenant_id, write=False) as uow:
-        stale = uow.payments.open_since(ctx.now - older_than)
         expired_ids = uow.payments.stale_holds(ctx.now)
         booking_ids = list(dict.fromkeys([p.booking_id for p in stale] + expired_ids))
         taken = uow.payments.for_bookings(booking_ids)

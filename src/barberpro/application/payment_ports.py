@@ -78,6 +78,10 @@ class Chargeback(enum.StrEnum):
 # after its credit note was issued). The Nota de Crédito types are 3, 8 and 13.
 DEBIT_NOTE_TYPES = frozenset({2, 7, 12})
 
+# Where a sweep stopped: the (created_at, id) of the last row it read. Sweeps read page after page
+# from there, so rows left as they were (a rejection, a payment still pending) cannot starve the rest.
+SweepKey = tuple[datetime, str]
+
 # Payments whose money moved through MercadoPago: only what such a payment gave back is credited.
 CREDITABLE_PAYMENTS = frozenset({PaymentStatus.APPROVED, PaymentStatus.REFUNDED, PaymentStatus.CHARGED_BACK})
 
@@ -280,11 +284,17 @@ class PaymentRepository(Protocol):
     def update(self, payment: Payment) -> None:
         """Optimistic on `version`: raises ConcurrentRequest if someone else changed it."""
 
-    def open_since(self, before: datetime, limit: int = 200) -> list[Payment]:
-        """Pending or in-process payments created before `before` (reconciliation)."""
+    def open_since(self, before: datetime, limit: int = 200, after: SweepKey | None = None) -> list[Payment]:
+        """Pending or in-process payments created before `before` (reconciliation), oldest first,
+        from after the `after` key."""
 
     def stale_holds(self, now: datetime, limit: int = 200) -> list[str]:
-        """Ids of bookings still waiting for payment whose hold has run out."""
+        """Ids of bookings still waiting for payment whose hold has run out (oldest bookings first)."""
+
+    def uninvoiced(self, since: datetime, limit: int = 100, after: SweepKey | None = None) -> list[Payment]:
+        """Bookings' payments taken through MercadoPago since `since` that kept money and whose
+        booking has no invoice (its drafting failed outright, or a chargeback won back before
+        invoicing): the retry job's list, oldest first, from after the `after` key."""
 
 
 class RefundRepository(Protocol):
@@ -323,6 +333,9 @@ class TaxProfile:
     activity_start: date
     certificate_pem: str
     key_path: str
+    # When the platform began invoicing for the business (its first profile): payments taken since
+    # are invoiced automatically; earlier sales may have been invoiced outside it.
+    invoicing_since: datetime | None = None
 
 
 class InvoiceStatus(enum.StrEnum):
@@ -505,13 +518,13 @@ class InvoiceRepository(Protocol):
     def in_flight(self, point_of_sale: int, voucher_type: int) -> list[Invoice]:
         """Invoices left SENDING: their answer was lost; recover before numbering anew."""
 
-    def pending(self, limit: int = 100) -> list[Invoice]:
-        """Draft or sending invoices (the retry job)."""
+    def pending(self, limit: int = 100, after: SweepKey | None = None) -> list[Invoice]:
+        """Draft or sending vouchers (the retry job), oldest first, from after the `after` key."""
 
-    def uncorrected(self, limit: int = 100) -> list[str]:
-        """Bookings whose authorised invoice, corrected by the credit and debit notes drafted
-        against it, no longer matches what their payment kept (a note whose drafting failed
-        outright): the retry job's list."""
+    def uncorrected(self, limit: int = 100, after: SweepKey | None = None) -> list[Invoice]:
+        """Authorised invoices that, corrected by the credit and debit notes drafted against them,
+        no longer match what their payment kept (a note whose drafting failed outright): the
+        retry job's list, oldest first, from after the `after` key."""
 
     def set_counter(self, point_of_sale: int, voucher_type: int, last_number: int) -> None: ...
 

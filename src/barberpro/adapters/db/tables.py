@@ -373,6 +373,8 @@ tax_profiles = Table(
     Column("activity_start", Date, nullable=False),
     Column("certificate_pem", Text, nullable=False),
     Column("key_path", String(500), nullable=False),
+    # Migration 0012: when invoicing through the platform began (payments since are invoiced by the job).
+    Column("invoicing_since", UTCDateTime, nullable=True),
 )
 
 invoices = Table(

@@ -6,20 +6,20 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, insert, select, update
+from sqlalchemy import Connection, and_, case, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from barberpro.adapters.db import tables as t
 from barberpro.adapters.db.repositories import id_chunks
+from barberpro.adapters.payments.sql_repositories import kept_amount
 from barberpro.application.payment_ports import (
     CREDITABLE_PAYMENTS,
     DEBIT_NOTE_TYPES,
-    Chargeback,
     Invoice,
     InvoiceStatus,
     IvaCondition,
     LoginTicket,
-    PaymentStatus,
+    SweepKey,
     TaxProfile,
 )
 
@@ -52,6 +52,7 @@ class SqlTaxProfileRepository(_Scoped):
             activity_start=row.activity_start,
             certificate_pem=row.certificate_pem,
             key_path=row.key_path,
+            invoicing_since=row.invoicing_since,
         )
 
     def put(self, profile: TaxProfile) -> None:
@@ -66,6 +67,7 @@ class SqlTaxProfileRepository(_Scoped):
             "activity_start": profile.activity_start,
             "certificate_pem": profile.certificate_pem,
             "key_path": profile.key_path,
+            "invoicing_since": profile.invoicing_since,
         }
         changed = self._c.execute(
             update(t.tax_profiles).where(t.tax_profiles.c.tenant_id == self._tenant).values(**values)
@@ -201,19 +203,16 @@ class SqlInvoiceRepository(_Scoped):
         )
         return [_invoice(r) for r in rows]
 
-    def pending(self, limit: int = 100) -> list[Invoice]:
-        rows = self._c.execute(
-            select(t.invoices)
-            .where(
-                _I.tenant_id == self._tenant,
-                _I.status.in_((InvoiceStatus.DRAFT.value, InvoiceStatus.SENDING.value)),
-            )
-            .order_by(_I.created_at, _I.id)
-            .limit(limit)
+    def pending(self, limit: int = 100, after: SweepKey | None = None) -> list[Invoice]:
+        query = select(t.invoices).where(
+            _I.tenant_id == self._tenant,
+            _I.status.in_((InvoiceStatus.DRAFT.value, InvoiceStatus.SENDING.value)),
         )
-        return [_invoice(r) for r in rows]
+        if after is not None:
+            query = query.where(tuple_(_I.created_at, _I.id) > tuple_(*after))
+        return [_invoice(r) for r in self._c.execute(query.order_by(_I.created_at, _I.id).limit(limit))]
 
-    def uncorrected(self, limit: int = 100) -> list[str]:
+    def uncorrected(self, limit: int = 100, after: SweepKey | None = None) -> list[Invoice]:
         p = t.payments.c
         notes = t.invoices.alias("notes")
         # Invoice.correction_amount, summed in SQL: debit notes add, credit notes take off.
@@ -224,17 +223,8 @@ class SqlInvoiceRepository(_Scoped):
             .group_by(notes.c.credits_invoice_id)
             .subquery()
         )
-        # Payment.kept, in SQL: nothing once a chargeback was settled against the shop.
-        kept = case(
-            (
-                and_(p.status == PaymentStatus.CHARGED_BACK.value, p.chargeback == Chargeback.SETTLED.value),
-                0,
-            ),
-            (p.paid_amount > p.refunded_amount, p.paid_amount - p.refunded_amount),
-            else_=0,
-        )
-        rows = self._c.execute(
-            select(_I.booking_id)
+        query = (
+            select(t.invoices)
             .join(t.payments, and_(p.tenant_id == _I.tenant_id, p.id == _I.payment_id))
             .outerjoin(corrected, corrected.c.invoice_id == _I.id)
             .where(
@@ -243,12 +233,12 @@ class SqlInvoiceRepository(_Scoped):
                 _I.status == InvoiceStatus.AUTHORIZED.value,
                 p.status.in_([s.value for s in CREDITABLE_PAYMENTS]),
                 # Amounts are in cents: half a cent apart is a difference (SQLite may sum as floats).
-                func.abs(_I.total + func.coalesce(corrected.c.total, 0) - kept) >= 0.005,
+                func.abs(_I.total + func.coalesce(corrected.c.total, 0) - kept_amount()) >= 0.005,
             )
-            .order_by(_I.created_at, _I.id)
-            .limit(limit)
         )
-        return [r.booking_id for r in rows]
+        if after is not None:
+            query = query.where(tuple_(_I.created_at, _I.id) > tuple_(*after))
+        return [_invoice(r) for r in self._c.execute(query.order_by(_I.created_at, _I.id).limit(limit))]
 
     def counter(self, point_of_sale: int, voucher_type: int) -> int:
         value = self._c.execute(

@@ -7,13 +7,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, case, delete, exists, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from barberpro.adapters.db import tables as t
 from barberpro.adapters.db.repositories import id_chunks
 from barberpro.adapters.security.secret_box import SecretBox
 from barberpro.application.payment_ports import (
+    CREDITABLE_PAYMENTS,
     Chargeback,
     MercadoPagoAccount,
     Payment,
@@ -22,6 +23,7 @@ from barberpro.application.payment_ports import (
     Refund,
     RefundStatus,
     ShopPaymentSettings,
+    SweepKey,
 )
 from barberpro.domain.errors import ConcurrentRequest, PolicyViolation
 
@@ -33,6 +35,16 @@ _OPEN = (PaymentStatus.PENDING.value, PaymentStatus.IN_PROCESS.value)
 # A booking's payment is its newest one (a checkout started again after a rejected payment keeps the
 # older row); single and batch reads pick it by this one ordering.
 _NEWEST_FIRST = (_P.created_at.desc(), _P.id)
+_CREDITABLE = [s.value for s in CREDITABLE_PAYMENTS]
+
+
+def kept_amount() -> ColumnElement[Any]:
+    """Payment.kept in SQL: paid less refunds, nothing once a chargeback was settled against the shop."""
+    return case(
+        (and_(_P.status == PaymentStatus.CHARGED_BACK.value, _P.chargeback == Chargeback.SETTLED.value), 0),
+        (_P.paid_amount > _P.refunded_amount, _P.paid_amount - _P.refunded_amount),
+        else_=0,
+    )
 
 
 class _Scoped:
@@ -164,14 +176,35 @@ class SqlPaymentRepository(_Scoped):
         if result.rowcount != 1:
             raise ConcurrentRequest("the payment changed meanwhile; retry")
 
-    def open_since(self, before: datetime, limit: int = 200) -> list[Payment]:
-        rows = self._c.execute(
-            select(t.payments)
-            .where(_P.tenant_id == self._tenant, _P.status.in_(_OPEN), _P.created_at < before)
-            .order_by(_P.created_at)
-            .limit(limit)
+    def open_since(self, before: datetime, limit: int = 200, after: SweepKey | None = None) -> list[Payment]:
+        query = select(t.payments).where(_P.tenant_id == self._tenant, _P.status.in_(_OPEN), _P.created_at < before)
+        if after is not None:
+            query = query.where(tuple_(_P.created_at, _P.id) > tuple_(*after))
+        return [_payment(r) for r in self._c.execute(query.order_by(_P.created_at, _P.id).limit(limit))]
+
+    def uninvoiced(self, since: datetime, limit: int = 100, after: SweepKey | None = None) -> list[Payment]:
+        newer = t.payments.alias("newer")
+        i = t.invoices.c
+        query = select(t.payments).where(
+            _P.tenant_id == self._tenant,
+            _P.status.in_(_CREDITABLE),
+            _P.created_at >= since,
+            # Amounts are in cents: half a cent is money (SQLite may compute in floats).
+            kept_amount() >= 0.005,
+            # The booking's payment is its newest one (by _NEWEST_FIRST's ordering).
+            ~exists().where(
+                newer.c.tenant_id == _P.tenant_id,
+                newer.c.booking_id == _P.booking_id,
+                or_(
+                    newer.c.created_at > _P.created_at,
+                    and_(newer.c.created_at == _P.created_at, newer.c.id < _P.id),
+                ),
+            ),
+            ~exists().where(i.tenant_id == _P.tenant_id, i.booking_id == _P.booking_id, i.credits_invoice_id.is_(None)),
         )
-        return [_payment(r) for r in rows]
+        if after is not None:
+            query = query.where(tuple_(_P.created_at, _P.id) > tuple_(*after))
+        return [_payment(r) for r in self._c.execute(query.order_by(_P.created_at, _P.id).limit(limit))]
 
     def stale_holds(self, now: datetime, limit: int = 200) -> list[str]:
         """Bookings still waiting for payment whose hold has run out (with or without a checkout)."""
@@ -180,6 +213,8 @@ class SqlPaymentRepository(_Scoped):
             select(b.id, b.shop_id, b.created_at, _P.hold_until, _P.status)
             .select_from(t.bookings.outerjoin(t.payments, _P.booking_id == b.id))
             .where(b.tenant_id == self._tenant, b.status == "pending_payment")
+            # The oldest first: they are the ones whose hold ran out (the rest wait for a later run).
+            .order_by(b.created_at, b.id)
             .limit(limit * 4)
         ).all()
         settings = SqlPaymentSettingsRepository(self._c, self._tenant)

@@ -75,7 +75,8 @@ def reconcile(
     older_than_minutes: Annotated[int, typer.Option(help="Ask MercadoPago about checkouts older than this")] = 10,
 ) -> None:
     """Apply payments whose notification never came, release unpaid expired holds, retry invoices,
-    renew MercadoPago authorisations that expire within 30 days."""
+    invoice payments left without one, issue missing credit and debit notes, renew MercadoPago
+    authorisations that expire within 30 days."""
     from rich.progress import Progress
 
     from barberpro.application import invoicing, payment_notifications
@@ -95,42 +96,23 @@ def reconcile(
                 functools.partial(services.gateway_for_payment, item.id),
                 older_than=timedelta(minutes=older_than_minutes),
             )
-            credited = 0
             for result in applied:
                 if result.booking_id:
                     gateway = services.gateway_for_booking(item.id, result.booking_id)
                     payment_notifications.settle_refund(services.uows, ctx, gateway, result)
-                if result.outcome == "confirmed" and result.booking_id:
-                    invoicing.invoice_booking(
-                        services.uows, ctx, services.tax_authority, services.lock, result.booking_id
-                    )
-                elif result.booking_id and invoicing.correct_invoice(
-                    services.uows, ctx, services.tax_authority, services.lock, result.booking_id
-                ):
-                    credited += 1
-            with services.uows(item.id, write=False) as uow:
-                pending = uow.invoices.pending()
-                profile = uow.tax_profiles.get()
-            retried = 0
-            for invoice in pending if profile else []:
-                issued = invoicing.issue_invoice(
-                    services.uows, ctx, services.tax_authority(profile), services.lock, invoice.id
-                )
-                retried += 1
-                # An invoice authorised only now may predate a refund: correct it to what was kept.
-                if not issued.is_correction and invoicing.correct_invoice(
-                    services.uows, ctx, services.tax_authority, services.lock, issued.booking_id
-                ):
-                    credited += 1
-            credited += len(
-                invoicing.issue_missing_corrections(services.uows, ctx, services.tax_authority, services.lock)
-            )
+                    # Confirmed now: invoiced as the webhook does. Otherwise money moved: a note, or
+                    # the invoice a chargeback won back before invoicing calls for.
+                    bill = invoicing.invoice_booking if result.outcome == "confirmed" else invoicing.invoice_or_correct
+                    bill(services.uows, ctx, services.tax_authority, services.lock, result.booking_id)
+            vouchers = invoicing.sweep_vouchers(services.uows, ctx, services.tax_authority, services.lock)
             summary[item.slug] = {
                 "checked": report.checked,
                 "applied": report.applied,
                 "expired": report.expired,
-                "invoices_retried": retried,
-                "credit_and_debit_notes_issued": credited,
+                "vouchers_retried": len(vouchers.retried),
+                "invoices_issued_late": len(vouchers.invoiced),
+                "credit_and_debit_notes_issued": len(vouchers.corrected),
+                "bookings_to_invoice_by_staff": vouchers.needs_staff,
                 "mercadopago_authorisation": authorisation,
             }
             progress.advance(task)

@@ -125,14 +125,15 @@ def invoice_view(invoice: Invoice | None) -> dict[str, Any] | None:
     }
 
 
-def _correct_invoice(platform: Platform, tenant_id: str, booking_id: str) -> Invoice | None:
+def _correct_invoice(
+    platform: Platform, tenant_id: str, booking_id: str, *, or_invoice: bool = False
+) -> Invoice | None:
     """After money moved (a refund, a chargeback's change): the credit or debit note the booking's
-    invoice needs, if any."""
+    invoice needs, if any; with `or_invoice`, the invoice itself for a payment never invoiced."""
     svc = services(platform)
+    correct = invoicing.invoice_or_correct if or_invoice else invoicing.correct_invoice
     try:
-        return invoicing.correct_invoice(
-            svc.uows, _system(platform, tenant_id), svc.tax_authority, svc.lock, booking_id
-        )
+        return correct(svc.uows, _system(platform, tenant_id), svc.tax_authority, svc.lock, booking_id)
     except Exception:  # `payments reconcile` drafts and issues it later; the refund itself is done
         log.exception("credit or debit note failed", extra={"booking_id": booking_id})
         return None
@@ -295,8 +296,9 @@ def _apply_notification(
     if applied.outcome == "confirmed" and applied.booking_id:
         _issue_invoice(platform, tenant_id, applied.booking_id)
     elif applied.outcome in ("refunded", "charged_back") and applied.booking_id:
-        # Refunded from MercadoPago's side, or a chargeback (credited once settled against the shop).
-        _correct_invoice(platform, tenant_id, applied.booking_id)
+        # Refunded from MercadoPago's side, or a chargeback (credited once settled against the shop,
+        # debited back or, never invoiced, invoiced once won).
+        _correct_invoice(platform, tenant_id, applied.booking_id, or_invoice=True)
 
 
 class PaymentSettingsIn(BaseModel):
