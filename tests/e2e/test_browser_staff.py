@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from test_payments_support import AUTH_URL, payment_world
 
 from barberpro.adapters.payments.unit_of_work import SqlPaymentsUnitOfWork
 from barberpro.application.payment_ports import InvoiceStatus
@@ -132,6 +136,40 @@ def test_owner_reads_how_to_connect_mercadopago_and_a_wrong_token_is_explained(s
     error = desktop.locator("#access_token-error")
     assert "Revisá el Access Token" in error.inner_text()
     assert desktop.get_by_label("Access Token").get_attribute("aria-invalid") == "true"
+    assert accessibility_problems(desktop) == []
+
+
+def test_owner_connects_mercadopago_through_the_platforms_one_way_back(
+    site: Site, desktop: Any, tmp_path: Path
+) -> None:
+    # The platform's one redirect URL, on its own host; MercadoPago's authorization page is
+    # played by the browser's router: the seller sees a consent page and presses "Permitir".
+    way_back = f"http://barberpro.example.com:{site.port}/mercadopago/vuelta"
+    world = payment_world(site.platform, site.alpha, tmp_path, oauth=True, redirect_url=way_back)
+
+    def mercadopago(route: Any) -> None:
+        asked = {k: v[0] for k, v in parse_qs(urlsplit(route.request.url).query).items()}
+        assert asked["redirect_uri"] == way_back
+        code = world.mp.authorize("7100", client_id=asked["client_id"], redirect_uri=asked["redirect_uri"],
+                                  code_challenge=asked["code_challenge"])  # fmt: skip
+        target = f"{asked['redirect_uri']}?{urlencode({'code': code, 'state': asked['state']})}"
+        route.fulfill(
+            content_type="text/html; charset=utf-8",
+            body=f'<!doctype html><html lang="es"><title>MercadoPago</title><a href="{target}">Permitir</a></html>',
+        )
+
+    desktop.route(f"{AUTH_URL}*", mercadopago)
+    log_in(desktop, site, site.alpha.owner_email)
+    desktop.get_by_role("link", name="Cobros").click()
+    desktop.get_by_role("link", name="Conectar con MercadoPago").click()
+    desktop.get_by_role("link", name="Permitir").click()
+    # Through the platform's address and back to the shop's, where the flow's cookie is (sent on
+    # the cross-site navigation back: SameSite=Lax).
+    desktop.get_by_text("Cuenta conectada: los próximos cobros van a tu cuenta.").wait_for()
+    assert desktop.url == site.url("alpha", "/staff/mercadopago?aviso=conectada")
+    assert "con «Conectar con MercadoPago»" in desktop.locator("main").inner_text()
+    account = world.services.account_of(site.alpha.tenant_id)
+    assert account is not None and (account.user_id, account.via) == ("7100", "oauth")
     assert accessibility_problems(desktop) == []
 
 

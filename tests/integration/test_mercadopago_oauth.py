@@ -191,6 +191,70 @@ def test_the_way_back_needs_this_sessions_fresh_state_and_verifier(
     assert "MercadoPagoAccountConnected" not in actions
 
 
+PLATFORM_RETURN = "https://barberpro.example.net/mercadopago/vuelta"
+
+
+def test_one_platform_address_hands_the_owner_back_to_the_shop(
+    client: TestClient, platform: Platform, alpha: TenantFixture, beta: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path, oauth=True, redirect_url=PLATFORM_RETURN)
+    hub = TestClient(client.app, base_url="https://barberpro.example.net")  # no session, no tenant
+
+    def hand_over(**answer: str):
+        return hub.get("/mercadopago/vuelta", params=answer, follow_redirects=False)
+
+    log_in(client, alpha.owner_email)
+    asked = start(client)
+    # MercadoPago is told the platform's one address; the state names the shop's, sealed.
+    assert asked["redirect_uri"] == PLATFORM_RETURN
+    assert "alpha.example.com" not in asked["state"] and len(asked["state"]) <= 1000
+    code = consent(world, asked, "7100")
+    handed = hand_over(code=code, state=asked["state"])
+    assert handed.status_code == 303, handed.text
+    location = urlsplit(handed.headers["location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == CALLBACK
+    assert parse_qs(location.query) == {"code": [code], "state": [asked["state"]]}
+    # On the shop's address, with the session and the flow's cookie: connected, the code exchanged
+    # for the same redirect URL MercadoPago was given.
+    back = come_back(client, code, asked["state"])
+    assert back.status_code == 303 and back.headers["location"] == "/staff/mercadopago?aviso=conectada", back.text
+    (exchange,) = world.mp.token_requests
+    assert exchange["redirect_uri"] == PLATFORM_RETURN and stored(world).user_id == "7100"
+
+    # The owner says no: MercadoPago's answer goes on to the shop as it came.
+    cancelled = start(client)
+    refused = hand_over(error="access_denied", state=cancelled["state"])
+    assert refused.status_code == 303
+    assert parse_qs(urlsplit(refused.headers["location"]).query) == {
+        "error": ["access_denied"],
+        "state": [cancelled["state"]],
+    }
+
+    # The platform address sends nobody anywhere on a state it did not seal, a tampered one, an
+    # expired one, or none at all (it is not an open redirect).
+    fresh = start(client)
+    tampered = fresh["state"][:-4] + ("AAAA" if not fresh["state"].endswith("AAAA") else "BBBB")
+    for state in ("", "a-state-of-our-own", tampered):
+        answer = hand_over(code="TG-1", state=state)
+        assert answer.status_code == 400 and "location" not in answer.headers
+        assert "MercadoPago no confirmó la conexión" in answer.text
+    assert isinstance(platform.clock, FixedClock)
+    platform.clock.advance(timedelta(minutes=11))
+    assert hand_over(code="TG-1", state=fresh["state"]).status_code == 400
+    # Another shop's owner handed alpha's code cannot use it: the state is alpha's flow's, the
+    # hand-over goes to alpha's address only, and beta's session has no such flow.
+    log_in(client, alpha.owner_email)
+    alpha_flow = start(client)
+    handed = hand_over(code=consent(world, alpha_flow, "6666"), state=alpha_flow["state"])
+    assert urlsplit(handed.headers["location"]).netloc == "alpha.example.com"
+    beta_client = TestClient(client.app, base_url="http://beta.example.com")
+    log_in(beta_client, beta.owner_email)
+    crossed = beta_client.get(
+        "/staff/mercadopago/vuelta" + "?" + urlsplit(handed.headers["location"]).query, follow_redirects=False
+    )
+    assert crossed.status_code == 400 and world.services.account_of(beta.tenant_id) is None
+
+
 def test_without_the_platform_application_there_is_no_button(
     client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
 ) -> None:

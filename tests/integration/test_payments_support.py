@@ -76,8 +76,10 @@ def payment_world(
     secrets_key: str | None = SECRETS_KEY,
     oauth: bool = False,
     marketplace_fee_percent: Decimal = Decimal("0"),
+    redirect_url: str = "",
 ) -> PaymentWorld:
-    """`oauth`: the platform's MercadoPago application is configured ("Conectar con MercadoPago")."""
+    """`oauth`: the platform's MercadoPago application is configured ("Conectar con MercadoPago");
+    `redirect_url`: its one way back, which hands over to the shop's address."""
     mp = FakeMercadoPago(now=platform.clock.now())
     afip = FakeAfip(dev_ca().certificate, clock=platform.clock.now)
     services = PaymentServices(
@@ -94,6 +96,7 @@ def payment_world(
             mercadopago_client_secret=mp.client_secret if oauth else "",
             mercadopago_auth_url=AUTH_URL,
             mercadopago_marketplace_fee_percent=marketplace_fee_percent,
+            mercadopago_redirect_url=redirect_url,
         ),
         gateway_transport=mp.transport(),
         afip_transport=afip.transport(),

@@ -6,6 +6,9 @@ Environment (prefix BARBERPRO_):
   MERCADOPAGO_CLIENT_ID, MERCADOPAGO_CLIENT_SECRET (the platform's MercadoPago application, for
   "Conectar con MercadoPago"; without them shops paste their own credentials),
   MERCADOPAGO_AUTH_URL (the authorization page; a fake in development),
+  MERCADOPAGO_REDIRECT_URL (optional: the platform's one way back from the authorization page,
+  ending in /mercadopago/vuelta, which hands over to the shop's own address; without it each
+  shop address is its own redirect URL),
   MERCADOPAGO_MARKETPLACE_FEE_PERCENT (the platform's commission on checkouts of shops connected
   by OAuth, default 0), MERCADOPAGO_API_URL (a fake in development), SECRETS_KEY (seals the shops' own
   MercadoPago credentials in the database; without it shops cannot connect an account),
@@ -51,6 +54,7 @@ class PaymentEnvironment(BaseSettings):
     mercadopago_client_id: str = ""
     mercadopago_client_secret: str = ""
     mercadopago_auth_url: str = AUTH_URL
+    mercadopago_redirect_url: str = ""
     mercadopago_marketplace_fee_percent: Decimal = Field(default=Decimal("0"), ge=0, le=50)
     webhook_tolerance_seconds: int = 300
     afip_wsaa_url: str | None = None

@@ -6,6 +6,12 @@ with the verifier, travel in a cookie sealed for this tenant and this session, v
 minutes. The way back (`/staff/mercadopago/vuelta`) connects the account only when MercadoPago
 returns that same state to that same session: a code from anyone else's flow (someone trying
 to have the shop's money paid into their account) is refused.
+
+With `BARBERPRO_MERCADOPAGO_REDIRECT_URL` set, MercadoPago sends every owner back to that one
+platform address (`/mercadopago/vuelta`, on any host), so the platform's application needs one
+redirect URL however many white-label domains there are. The state is then sealed and names the
+shop address the flow began on; the platform address hands the code over to it, where the
+session and the flow's cookie are, and nowhere else (a state we did not seal is refused).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import json
 import secrets
 from datetime import datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
@@ -32,6 +39,7 @@ from barberpro.entrypoints.web.rendering import WebRoute, redirect, render
 from barberpro.entrypoints.web.session import PlatformDep, StaffSession, StaffSessionDep, require_csrf
 
 router = APIRouter(prefix="/staff/mercadopago", route_class=WebRoute, include_in_schema=False)
+platform_router = APIRouter(route_class=WebRoute, include_in_schema=False)
 FIELD_ERRORS = {
     "access_token": "Revisá el Access Token: tiene que ser el de producción (APP_USR-…) de una cuenta de "
     "MercadoPago de Argentina, y MercadoPago tiene que aceptarlo.",
@@ -44,6 +52,12 @@ NOTICES = {"conectada": "Cuenta conectada: los próximos cobros van a tu cuenta.
            "desconectada": "Cuenta desconectada: los próximos cobros van a la cuenta de la plataforma."}  # fmt: skip
 OAUTH_COOKIE = "mp_oauth"
 OAUTH_LIFETIME = timedelta(minutes=10)
+STATE_LENGTH = 1000  # a sealed hand-over state: nonce, shop address and expiry, encrypted
+HANDOFF_PLACE = "platform:mercadopago-oauth-handoff"  # what a sealed state opens for
+# MercadoPago's answer on the way back (either way back).
+OAuthCode = Annotated[str, Query(max_length=300)]
+OAuthState = Annotated[str, Query(max_length=STATE_LENGTH)]
+OAuthError = Annotated[str, Query(max_length=100)]
 OAUTH_FAILED = "MercadoPago no confirmó la conexión (se canceló, venció o no vino de esta sesión). Probá de nuevo."
 OAUTH_REFUSED = "MercadoPago no aceptó la autorización. Probá de nuevo desde el botón «Conectar con MercadoPago»."
 OAUTH_CANCELLED = "No se conectó ninguna cuenta: la autorización se canceló en MercadoPago."
@@ -117,9 +131,14 @@ def _flow_place(session: StaffSession) -> str:
 
 
 def _callback_url(request: Request) -> str:
-    # The shop's own address: the staff session cookie comes back only there. Every address
-    # owners connect from is registered as a redirect URL in the platform's application.
+    # The shop's own address: the staff session cookie comes back only there.
     return str(request.url_for("mercadopago_oauth_return"))
+
+
+def _redirect_uri(request: Request, platform: Platform) -> str:
+    """Where MercadoPago sends the owner back: the platform's one address when configured, else
+    the shop's own (then every address owners connect from is registered in the application)."""
+    return payment_services(platform).environment.mercadopago_redirect_url or _callback_url(request)
 
 
 @router.get("/conectar")
@@ -136,9 +155,14 @@ def start_oauth(request: Request, platform: PlatformDep, session: StaffSessionDe
     state, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(48)
     challenge = pkce_challenge(verifier)
     expires = session.ctx.now + OAUTH_LIFETIME
+    if svc.environment.mercadopago_redirect_url:  # the platform's address hands the code back here
+        handoff = {"nonce": state, "back": _callback_url(request), "expires": expires.isoformat()}
+        state = svc.box.seal(json.dumps(handoff), HANDOFF_PLACE)
     flow = json.dumps({"state": state, "verifier": verifier, "expires": expires.isoformat()})
     response = RedirectResponse(
-        authorization.authorization_url(state=state, redirect_uri=_callback_url(request), code_challenge=challenge),
+        authorization.authorization_url(
+            state=state, redirect_uri=_redirect_uri(request, platform), code_challenge=challenge
+        ),
         status_code=303,
     )
     response.set_cookie(
@@ -158,9 +182,9 @@ def finish_oauth(
     request: Request,
     platform: PlatformDep,
     session: StaffSessionDep,
-    code: Annotated[str, Query(max_length=300)] = "",
-    state: Annotated[str, Query(max_length=100)] = "",
-    error: Annotated[str, Query(max_length=100)] = "",
+    code: OAuthCode = "",
+    state: OAuthState = "",
+    error: OAuthError = "",
 ) -> Response:
     require_role(session.ctx, mercadopago_accounts.OWNERS)
     svc = payment_services(platform)
@@ -172,7 +196,7 @@ def finish_oauth(
     try:
         mercadopago_accounts.connect_authorized_account(
             svc.uows(session.tenant.id), session.ctx, authorization, svc.gateway_with,
-            code=code, redirect_uri=_callback_url(request), code_verifier=flow["verifier"],
+            code=code, redirect_uri=_redirect_uri(request, platform), code_verifier=flow["verifier"],
         )  # fmt: skip
     except InvalidValue as error:
         foreign = "not Argentina" in str(error)
@@ -201,3 +225,37 @@ def _done(response: Response) -> Response:
     """The flow is spent either way: its cookie goes (a state is never accepted twice)."""
     response.delete_cookie(OAUTH_COOKIE, path="/staff/mercadopago")
     return response
+
+
+@platform_router.get("/mercadopago/vuelta", name="mercadopago_oauth_handoff")
+def hand_over_oauth(
+    request: Request,
+    platform: PlatformDep,
+    code: OAuthCode = "",
+    state: OAuthState = "",
+    error: OAuthError = "",
+) -> Response:
+    """MercadoPago's way back to the platform's one address: on to the shop address the sealed
+    state names, with MercadoPago's answer as it came. Nothing is connected here (no session)."""
+    back = _handoff_address(payment_services(platform), state, platform.clock.now())
+    if back is None:
+        return render(request, "error.html", tenant=None, status=400, message=OAUTH_FAILED, status_code=400)
+    answer = {"code": code, "state": state, "error": error}
+    return RedirectResponse(f"{back}?{urlencode({k: v for k, v in answer.items() if v})}", status_code=303)
+
+
+def _handoff_address(svc: Any, state: str, now: datetime) -> str | None:
+    """The shop's way back named by a state we sealed and that is still fresh; None otherwise
+    (no hand-over configured, tampered, expired, or not an address of ours)."""
+    if not (svc.environment.mercadopago_redirect_url and svc.box and state):
+        return None
+    try:
+        handoff: dict[str, str] = json.loads(svc.box.open(state, HANDOFF_PLACE))
+        expires = datetime.fromisoformat(handoff["expires"])
+        back = handoff["back"]
+    except (SecretBoxError, ValueError, KeyError, TypeError):
+        return None
+    address = urlsplit(back)
+    if expires < now or address.scheme not in ("http", "https") or address.query or address.fragment:
+        return None
+    return back

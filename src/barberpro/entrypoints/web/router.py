@@ -44,3 +44,4 @@ for _module in (
     mercadopago_pages,
 ):
     router.include_router(_module.router)
+router.include_router(mercadopago_pages.platform_router)
