@@ -35,6 +35,7 @@ from barberpro.adapters.invoicing.sql_repositories import SqlTaxProfileRepositor
 from barberpro.application import invoicing, payment_notifications
 from barberpro.application.payment_ports import InvoiceStatus
 from barberpro.bootstrap import Platform
+from barberpro.entrypoints.cli.payments import reconcile_tenants
 from conftest import staff_headers
 from platform_fixtures import TenantFixture, insert_bare_tenant
 
@@ -145,6 +146,50 @@ def test_a_booking_staff_must_invoice_does_not_hide_the_rest(
     assert [(i.booking_id, i.total) for i in swept.invoiced] == [(smaller, Decimal("10000.00"))]
     again = invoicing.sweep_vouchers(s.uows, world.owner(), s.tax_authority, s.lock, page=1)
     assert again == replace(NOTHING_SWEPT, needs_staff=blocked)
+
+
+def test_when_afip_stops_answering_the_pass_stops_and_the_next_run_goes_on(
+    client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    s = world.services
+    first = paid_later(client, world, "2026-03-03T10:00:00-03:00", "+54 9 11 2345-0001")
+    second = paid_later(client, world, "2026-03-03T11:00:00-03:00", "+54 9 11 2345-0002")
+    # AFIP down, WSAA included: a 503 page, no SOAP.
+    monkeypatch.setattr(world.afip, "respond", lambda *_: (503, b"<html>Servicio no disponible</html>"))
+    down = invoicing.sweep_vouchers(s.uows, world.owner(), s.tax_authority, s.lock)
+    assert down.afip_unreachable and down.invoiced == [] and down.retried == []
+    with s.uows(alpha.tenant_id, write=False) as uow:
+        drafted = uow.invoices.for_booking(first)
+        assert drafted is not None and drafted.status is InvoiceStatus.DRAFT  # kept for the next run
+        assert uow.invoices.for_booking(second) is None  # not asked of AFIP while it is down
+    monkeypatch.undo()
+    up = invoicing.sweep_vouchers(s.uows, world.owner(), s.tax_authority, s.lock)
+    assert [(i.booking_id, i.status) for i in up.retried] == [(first, InvoiceStatus.AUTHORIZED)]
+    assert [(i.booking_id, i.status) for i in up.invoiced] == [(second, InvoiceStatus.AUTHORIZED)]
+    assert not up.afip_unreachable and len(world.afip.vouchers[FACTURA_C_KEY]) == 2
+
+
+def test_the_reconciliation_goes_on_past_a_tenant_that_fails(
+    client: TestClient, platform: Platform, alpha: TenantFixture, beta: TenantFixture, tmp_path: Path
+) -> None:
+    world = payment_world(platform, alpha, tmp_path)
+    s = world.services
+    forgotten = paid_later(client, world, "2026-03-03T10:00:00-03:00", "+54 9 11 2345-0001")
+    with s.uows(alpha.tenant_id, write=False) as uow:
+        profile = uow.tax_profiles.get()
+    assert profile is not None
+    # Beta's key file is gone (a broken deployment): its pass fails; alpha's is done all the same.
+    with s.uows(beta.tenant_id) as uow:
+        uow.tax_profiles.put(replace(profile, tenant_id=beta.tenant_id, key_path=str(tmp_path / "gone.key")))
+        uow.commit()
+    contexts = {"beta": replace(world.owner(), tenant_id=beta.tenant_id), "alpha": world.owner()}
+    summary = reconcile_tenants(s, contexts, timedelta(minutes=10))
+    assert summary["beta"]["error"].startswith("FileNotFoundError")
+    assert summary["alpha"]["invoices_issued_late"] == 1 and summary["alpha"]["afip"] == "ok"
+    with s.uows(alpha.tenant_id, write=False) as uow:
+        invoice = uow.invoices.for_booking(forgotten)
+    assert invoice is not None and invoice.status is InvoiceStatus.AUTHORIZED
 
 
 def test_profiles_from_before_the_migration_begin_invoicing_at_the_upgrade(database_url: str) -> None:

@@ -592,6 +592,7 @@ class VoucherSweep:
     invoiced: list[Invoice]  # invoices for payments left without one
     corrected: list[Invoice]  # credit and debit notes for money that moved after invoicing
     needs_staff: list[str]  # bookings it could not invoice on its own (a receiver to identify)
+    afip_unreachable: bool = False  # AFIP stopped answering: the pass stopped there (next run goes on)
 
 
 def sweep_vouchers(
@@ -606,7 +607,8 @@ def sweep_vouchers(
     sent again; payments kept since invoicing began with no invoice are invoiced; authorised
     invoices whose payment changed since get their credit or debit note. Found by state and
     amounts, not by events that may be gone; read page after page, so nothing is left for
-    lack of room. Rejected vouchers wait for staff (they read AFIP's observations first)."""
+    lack of room. Rejected vouchers wait for staff (they read AFIP's observations first). When
+    AFIP stops answering, the pass stops (what it drafted stays for the next run to send)."""
     with uows(ctx.tenant_id, write=False) as uow:
         profile = uow.tax_profiles.get()
     if profile is None:
@@ -628,19 +630,25 @@ def sweep_vouchers(
     def key(row: Invoice | Payment) -> SweepKey:
         return row.created_at, row.id
 
-    retried = [issue_invoice(uows, ctx, authority, lock, invoice.id) for invoice in sweep(pending, key)]
-    invoiced: list[Invoice] = []
-    needs_staff: list[str] = []
-    for payment in sweep(uninvoiced, key):
-        try:
-            invoice = invoice_booking(uows, ctx, authority_for, lock, payment.booking_id)
-        except PolicyViolation:  # e.g. from $ 10.000.000 the customer must be identified
-            needs_staff.append(payment.booking_id)
-            continue
-        if invoice is not None:
-            invoiced.append(invoice)
-    corrected = [correct_invoice(uows, ctx, authority_for, lock, i.booking_id) for i in sweep(uncorrected, key)]
-    return VoucherSweep(retried, invoiced, [note for note in corrected if note is not None], needs_staff)
+    done = VoucherSweep([], [], [], [])
+    try:
+        for invoice in sweep(pending, key):
+            done.retried.append(issue_invoice(uows, ctx, authority, lock, invoice.id))
+        for payment in sweep(uninvoiced, key):
+            try:
+                drafted = invoice_booking(uows, ctx, authority_for, lock, payment.booking_id)
+            except PolicyViolation:  # e.g. from $ 10.000.000 the customer must be identified
+                done.needs_staff.append(payment.booking_id)
+                continue
+            if drafted is not None:
+                done.invoiced.append(drafted)
+        for invoice in sweep(uncorrected, key):
+            note = correct_invoice(uows, ctx, authority_for, lock, invoice.booking_id)
+            if note is not None:
+                done.corrected.append(note)
+    except TaxAuthorityUnreachable:
+        return replace(done, afip_unreachable=True)
+    return done
 
 
 def resend_rejected(

@@ -41,6 +41,10 @@ class WsaaError(Exception):
     pass
 
 
+class WsaaUnreachable(WsaaError):
+    """WSAA gave no answer (a network failure, a 5xx page): no ticket, so nothing reached WSFE."""
+
+
 def login_ticket_request(service: str, now: datetime, unique_id: int) -> bytes:
     generation = (now - BACKDATE).astimezone(UTC).replace(microsecond=0).isoformat()
     expiration = (now + VALIDITY).astimezone(UTC).replace(microsecond=0).isoformat()
@@ -141,7 +145,9 @@ class WsaaClient:
                 self._url, content=body, headers={"SOAPAction": '""', "Content-Type": "text/xml; charset=utf-8"}
             )
         except httpx.TransportError as error:
-            raise WsaaError(f"WSAA did not answer: {type(error).__name__}") from error
+            raise WsaaUnreachable(f"WSAA did not answer: {type(error).__name__}") from error
+        if response.status_code >= 500 and b"Fault" not in response.content:
+            raise WsaaUnreachable(f"WSAA answered {response.status_code}")
         self.logins += 1
         try:
             ticket = parse_login_response(response.content)

@@ -11,6 +11,7 @@ from xml.etree.ElementTree import Element
 import httpx
 
 from barberpro.adapters.invoicing import soap
+from barberpro.adapters.invoicing.wsaa import WsaaUnreachable
 from barberpro.application.payment_ports import (
     Authorization,
     AuthorizedVoucher,
@@ -109,7 +110,10 @@ class WsfeClient:
         self._http = httpx.Client(transport=transport, timeout=timeout)
 
     def _auth(self) -> str:
-        ticket = self._ticket()
+        try:
+            ticket = self._ticket()
+        except WsaaUnreachable as error:  # AFIP is down: retried like any unanswered call
+            raise TaxAuthorityUnreachable(str(error)) from error
         e = soap.element
         return f"<ar:Auth>{e('ar:Token', ticket.token)}{e('ar:Sign', ticket.sign)}{e('ar:Cuit', self._cuit)}</ar:Auth>"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 payments_app = typer.Typer(help="MercadoPago payments: reconciliation, shop settings, invoices.", no_args_is_help=True)
+log = logging.getLogger(__name__)
 afip_app = typer.Typer(
     help="AFIP/ARCA electronic invoicing: certificates, tax profile, fake AFIP.", no_args_is_help=True
 )
@@ -69,6 +71,63 @@ def _renew_authorisation(services: Any, ctx: Any) -> str:
     return "renewed" if renewed else "not due"
 
 
+def reconcile_tenant(services: Any, ctx: Any, older_than: timedelta) -> dict[str, Any]:
+    """One tenant's pass of `payments reconcile` (its summary)."""
+    from barberpro.application import invoicing, payment_notifications
+    from barberpro.application.payment_ports import TaxAuthorityUnreachable
+
+    authorisation = _renew_authorisation(services, ctx)
+    report, applied = payment_notifications.reconcile(
+        services.uows, ctx, functools.partial(services.gateway_for_payment, ctx.tenant_id), older_than=older_than
+    )
+    afip_unreachable = False
+    for result in applied:
+        if result.booking_id:
+            gateway = services.gateway_for_booking(ctx.tenant_id, result.booking_id)
+            payment_notifications.settle_refund(services.uows, ctx, gateway, result)
+            # Confirmed now: invoiced as the webhook does. Otherwise money moved: a note, or the
+            # invoice a chargeback won back before invoicing calls for.
+            bill = invoicing.invoice_booking if result.outcome == "confirmed" else invoicing.invoice_or_correct
+            try:
+                bill(services.uows, ctx, services.tax_authority, services.lock, result.booking_id)
+            except TaxAuthorityUnreachable:  # drafted; the sweep of a later run sends it
+                afip_unreachable = True
+    vouchers = (
+        invoicing.VoucherSweep([], [], [], [], afip_unreachable=True)
+        if afip_unreachable
+        else invoicing.sweep_vouchers(services.uows, ctx, services.tax_authority, services.lock)
+    )
+    return {
+        "checked": report.checked,
+        "applied": report.applied,
+        "expired": report.expired,
+        "vouchers_retried": len(vouchers.retried),
+        "invoices_issued_late": len(vouchers.invoiced),
+        "credit_and_debit_notes_issued": len(vouchers.corrected),
+        "bookings_to_invoice_by_staff": vouchers.needs_staff,
+        "afip": "unreachable" if vouchers.afip_unreachable else "ok",
+        "mercadopago_authorisation": authorisation,
+    }
+
+
+def reconcile_tenants(services: Any, contexts: dict[str, Any], older_than: timedelta) -> dict[str, Any]:
+    """Each tenant in turn; one that fails (a broken certificate, a bug) is reported with its error
+    and the others still run."""
+    from rich.progress import Progress
+
+    summary: dict[str, Any] = {}
+    with Progress(transient=True) as progress:
+        task = progress.add_task("reconciling", total=len(contexts))
+        for slug, ctx in contexts.items():
+            try:
+                summary[slug] = reconcile_tenant(services, ctx, older_than)
+            except Exception as error:
+                log.exception("reconciliation failed", extra={"tenant": slug})
+                summary[slug] = {"error": f"{type(error).__name__}: {error}"}
+            progress.advance(task)
+    return summary
+
+
 @payments_app.command("reconcile")
 def reconcile(
     tenant: Annotated[list[str] | None, typer.Option(help="Tenant slug (repeat); default: every tenant")] = None,
@@ -76,48 +135,17 @@ def reconcile(
 ) -> None:
     """Apply payments whose notification never came, release unpaid expired holds, retry invoices,
     invoice payments left without one, issue missing credit and debit notes, renew MercadoPago
-    authorisations that expire within 30 days."""
-    from rich.progress import Progress
-
-    from barberpro.application import invoicing, payment_notifications
-
+    authorisations that expire within 30 days. Exits 1 when a tenant failed (the others ran)."""
     platform = _platform()
     services = _services(platform)
-    tenants = [t for t in platform.directory.list_tenants() if not tenant or t.slug in tenant]
-    summary: dict[str, Any] = {}
-    with Progress(transient=True) as progress:
-        task = progress.add_task("reconciling", total=len(tenants))
-        for item in tenants:
-            ctx = _system(platform, item.id)
-            authorisation = _renew_authorisation(services, ctx)
-            report, applied = payment_notifications.reconcile(
-                services.uows,
-                ctx,
-                functools.partial(services.gateway_for_payment, item.id),
-                older_than=timedelta(minutes=older_than_minutes),
-            )
-            for result in applied:
-                if result.booking_id:
-                    gateway = services.gateway_for_booking(item.id, result.booking_id)
-                    payment_notifications.settle_refund(services.uows, ctx, gateway, result)
-                    # Confirmed now: invoiced as the webhook does. Otherwise money moved: a note, or
-                    # the invoice a chargeback won back before invoicing calls for.
-                    bill = invoicing.invoice_booking if result.outcome == "confirmed" else invoicing.invoice_or_correct
-                    bill(services.uows, ctx, services.tax_authority, services.lock, result.booking_id)
-            vouchers = invoicing.sweep_vouchers(services.uows, ctx, services.tax_authority, services.lock)
-            summary[item.slug] = {
-                "checked": report.checked,
-                "applied": report.applied,
-                "expired": report.expired,
-                "vouchers_retried": len(vouchers.retried),
-                "invoices_issued_late": len(vouchers.invoiced),
-                "credit_and_debit_notes_issued": len(vouchers.corrected),
-                "bookings_to_invoice_by_staff": vouchers.needs_staff,
-                "mercadopago_authorisation": authorisation,
-            }
-            progress.advance(task)
+    contexts = {
+        t.slug: _system(platform, t.id) for t in platform.directory.list_tenants() if not tenant or t.slug in tenant
+    }
+    summary = reconcile_tenants(services, contexts, timedelta(minutes=older_than_minutes))
     platform.close()
     typer.echo(json.dumps(summary, indent=2))
+    if any("error" in item for item in summary.values()):
+        raise typer.Exit(1)
 
 
 @payments_app.command("settings")
