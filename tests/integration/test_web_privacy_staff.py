@@ -37,6 +37,7 @@ def _answers(platform: Platform, tenant_id: str) -> int:
 def test_owner_lists_requests_newest_first_with_due_dates_and_overdue(
     client: TestClient, alpha: TenantFixture, platform: Platform
 ) -> None:
+    # Monday 2 March 2026, 09:00: five working days run to Monday 9 March, 23:59.
     _file(client, "deletion", "+54 9 11 4321-8765", "viejo@example.com", "Borren mis datos")
     platform.clock.advance(timedelta(days=6))  # type: ignore[attr-defined]
     _file(client, "access", "+54 9 11 5555-0000", "nuevo@example.com", "Quiero ver mis datos")
@@ -44,10 +45,16 @@ def test_owner_lists_requests_newest_first_with_due_dates_and_overdue(
     page = client.get(PAGE)
     assert page.status_code == 200
     text = page.text
-    assert "días corridos" in text
+    assert "10 días corridos" in text and "5 días hábiles" in text
     assert text.index("nuevo@example.com") < text.index("viejo@example.com")  # newest first
     assert "Borren mis datos" in text and "Quiero ver mis datos" in text
-    # The deletion request (5 days) is overdue after 6; the access one (10 days) is pending.
+    # Six calendar days on (a Sunday) the deletion term still runs: a weekend is not working days.
+    assert "09/03/2026 23:59" in text and "18/03/2026 09:00" in text
+    assert text.count("request-pending") == 2 and "request-overdue" not in text
+    # Tuesday: the deletion request is overdue; the access one (10 calendar days) is pending.
+    platform.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
+    log_in(client, alpha.owner_email)  # the session of a week ago has run out
+    text = client.get(PAGE).text
     assert "request-overdue" in text and "Vencida" in text and "Pendiente" in text
     assert text.count("request-overdue") == 1 and text.count("request-pending") == 1
 

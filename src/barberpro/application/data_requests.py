@@ -1,17 +1,20 @@
 """Personal-data requests under Argentina's Ley 25.326: a customer asks for their data or its deletion.
 
 The request is recorded (audit entry + outbox event, one transaction) for the shop to answer
-within the law's terms (10 days for access, 5 for deletion, counted here as calendar days from
-receipt); nothing is erased here, because bookings and invoices must be kept for tax purposes and
-a person decides what can go. Requests and answers live in the audit trail (one
-`PersonalDataRequested` entry each, one `PersonalDataRequestAnswered` once answered).
+within the law's terms (access: ten calendar days, Art. 14; rectification or deletion: five
+working days, Art. 16, without weekends and national holidays); nothing is erased here,
+because bookings and invoices must be kept for tax purposes and a person decides what can go.
+Requests and answers live in the audit trail (one `PersonalDataRequested` entry each, one
+`PersonalDataRequestAnswered` once answered).
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Container
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from barberpro.application.audit import record
 from barberpro.application.context import Context
@@ -21,6 +24,7 @@ from barberpro.domain.customers import normalise_email, normalise_phone
 from barberpro.domain.errors import InvalidTransition, InvalidValue, NotFound
 from barberpro.domain.events import DomainEvent
 from barberpro.domain.identifiers import new_id
+from barberpro.domain.working_days import working_days_after
 
 
 class DataRequestKind(enum.StrEnum):
@@ -28,8 +32,10 @@ class DataRequestKind(enum.StrEnum):
     DELETION = "deletion"
 
 
-# Calendar days from receipt, as the shop has promised them since the form went live.
-ANSWER_WITHIN = {DataRequestKind.ACCESS: timedelta(days=10), DataRequestKind.DELETION: timedelta(days=5)}
+ACCESS_WITHIN = timedelta(days=10)  # Art. 14: "diez días corridos" from receipt
+DELETION_WORKING_DAYS = 5  # Art. 16: "cinco días hábiles" from receipt
+BUENOS_AIRES = ZoneInfo("America/Argentina/Buenos_Aires")
+END_OF_DAY = time(23, 59)
 REQUESTED = "PersonalDataRequested"
 ANSWERED = "PersonalDataRequestAnswered"
 _LISTED = 500  # a shop receives a handful a year; one page of 500 is plenty
@@ -107,8 +113,18 @@ class FiledDataRequest:
     status: DataRequestStatus
 
 
-def list_personal_data_requests(uow: UnitOfWork, ctx: Context) -> list[FiledDataRequest]:
-    """The tenant's requests, newest first. Owners and managers only: this shows personal data."""
+def answer_due(kind: DataRequestKind, received: datetime, holidays: Container[date]) -> datetime:
+    """When the law's term for a request runs out: ten calendar days after it arrived for access,
+    the end of the fifth working day after the day it arrived (Buenos Aires) for deletion."""
+    if kind is DataRequestKind.ACCESS:
+        return received + ACCESS_WITHIN
+    arrived = received.astimezone(BUENOS_AIRES).date()
+    return datetime.combine(working_days_after(arrived, DELETION_WORKING_DAYS, holidays), END_OF_DAY, BUENOS_AIRES)
+
+
+def list_personal_data_requests(uow: UnitOfWork, ctx: Context, holidays: Container[date]) -> list[FiledDataRequest]:
+    """The tenant's requests, newest first, with their terms (`holidays`: the national ones).
+    Owners and managers only: this shows personal data."""
     require_role(ctx)
     with uow:
         # The newest requests: a long history must not push them off the page. Answers come after
@@ -121,7 +137,7 @@ def list_personal_data_requests(uow: UnitOfWork, ctx: Context) -> list[FiledData
     for entry in asked:
         details = entry.after or {}
         kind = DataRequestKind(details["kind"])
-        due_at = entry.occurred_at + ANSWER_WITHIN[kind]
+        due_at = answer_due(kind, entry.occurred_at, holidays)
         answer = answers.get(entry.entity_id)
         if answer is not None:
             status = DataRequestStatus.ANSWERED

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
+from barberpro.adapters.holidays_ar import national_holidays
 from barberpro.application.data_requests import answer_personal_data_request, list_personal_data_requests
 from barberpro.bootstrap import Platform
 from barberpro.domain.errors import InvalidTransition
@@ -25,7 +26,7 @@ ALREADY_ANSWERED = "Ese pedido ya estaba marcado como respondido."
 def requests_page(
     request: Request, platform: Platform, session: StaffSession, *, status: int = 200, **extra: Any
 ) -> Response:
-    filed = list_personal_data_requests(platform.uow(session.tenant.id, write=False), session.ctx)
+    filed = list_personal_data_requests(platform.uow(session.tenant.id, write=False), session.ctx, national_holidays())
     return render(request, "data_requests.html", tenant=session.tenant, status=status, session=session,
                   requests=filed, zone=BUENOS_AIRES, **extra)  # fmt: skip
 
