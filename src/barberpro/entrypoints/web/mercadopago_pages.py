@@ -28,6 +28,7 @@ from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from barberpro.adapters.payments.mercadopago_oauth import pkce_challenge
+from barberpro.adapters.payments.services import PaymentServices
 from barberpro.adapters.security.secret_box import SecretBox, SecretBoxError
 from barberpro.application import mercadopago_accounts
 from barberpro.application.payment_ports import GatewayUnauthorized, GatewayUnavailable
@@ -244,7 +245,7 @@ def hand_over_oauth(
     return RedirectResponse(f"{back}?{urlencode({k: v for k, v in answer.items() if v})}", status_code=303)
 
 
-def _handoff_address(svc: Any, state: str, now: datetime) -> str | None:
+def _handoff_address(svc: PaymentServices, state: str, now: datetime) -> str | None:
     """The shop's way back named by a state we sealed and that is still fresh; None otherwise
     (no hand-over configured, tampered, expired, or not an address of ours)."""
     if not (svc.environment.mercadopago_redirect_url and svc.box and state):
