@@ -1,4 +1,5 @@
-"""The Redis store: same decisions as the in-process store, and exact across 4 API processes."""
+"""The Redis store: same decisions as the in-process store, exact across 4 API processes, and
+one set of threat windows for every replica."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gateway_support import redis_url
+from gateway_support import booking_body, gateway_client, redis_url
+from sqlalchemy import select
 
+from barberpro.adapters.db import tables as t
 from barberpro.adapters.kv.gcra import RatePolicy
 from barberpro.adapters.kv.memory import MemoryStore
 from barberpro.adapters.kv.redis_store import RedisStore
-from platform_fixtures import SECRET, make_platform, make_tenant, sqlite_url
+from barberpro.bootstrap import Platform
+from platform_fixtures import SECRET, TenantFixture, make_platform, make_tenant, sqlite_url
 
 pytestmark = pytest.mark.redis
 
@@ -57,6 +61,57 @@ def test_redis_and_memory_limiters_agree_on_a_burst() -> None:
     # 30 calls take well under the 0.6 s emission interval: both admit exactly the burst.
     assert redis_answers == memory_answers
     assert sum(allowed for allowed, _ in redis_answers[:30]) == 20
+
+
+def test_redis_and_memory_windows_agree() -> None:
+    async def run(store: RedisStore | MemoryStore) -> list[int]:
+        counts = [await store.window_add("w", member, 60) for member in ("a", "b", "a", "c")]
+        counts.append(await store.window_count("w", 60))
+        counts.append(await store.window_count("never", 60))
+        claims = [await store.claim("c", 60), await store.claim("c", 60)]
+        held = await store.held_for("c")
+        return [*counts, *claims, 50 < held <= 60, await store.held_for("free") == 0]
+
+    shared = RedisStore(redis_url(), prefix=f"test-{uuid.uuid4().hex[:8]}:")
+    try:
+        redis_answers = asyncio.run(run(shared))
+    finally:
+        shared.close()
+    assert redis_answers == asyncio.run(run(MemoryStore())) == [1, 2, 2, 3, 3, 0, True, False, True, True]
+
+
+def _booking_at(alpha: TenantFixture, i: int) -> dict[str, object]:
+    return booking_body(alpha, f"2026-03-03T{10 + i // 2}:{'00' if i % 2 == 0 else '30'}:00-03:00", i, i % 3)
+
+
+def test_replicas_behind_one_redis_see_one_attacker(platform: Platform, alpha: TenantFixture) -> None:
+    """Two API replicas, each with its own Redis client on the same Redis: bookings and failed
+    log-ins spread over both add up, and each detection is raised once. With a store per process
+    neither replica alone would reach the thresholds (3 of 6 bookings, 3 and 2 of 5 accounts)."""
+    prefix = f"test-{uuid.uuid4().hex[:8]}:"
+    lenient = {"rate_limit_policies": {"booking-ip": "1000/60", "login-ip": "1000/60"}}
+    platform.extras["kv"] = RedisStore(redis_url(), prefix=prefix)
+    with gateway_client(platform, **lenient) as first:
+        platform.extras["kv"] = RedisStore(redis_url(), prefix=prefix)
+        with gateway_client(platform, **lenient) as second:
+            replicas = [first, second]
+            created = [replicas[i % 2].post("/api/v1/bookings", json=_booking_at(alpha, i)) for i in range(6)]
+            assert [r.status_code for r in created] == [201] * 6
+            for replica in replicas:  # the address is throttled on both
+                refused = replica.post("/api/v1/bookings", json=booking_body(alpha, "2026-03-04T10:00:00-03:00", 9))
+                assert refused.status_code == 429 and refused.json()["type"].endswith("/booking-throttled")
+            for i in range(5):
+                body = {"email": f"nobody{i}@alpha.example.com", "password": "wrong password!"}
+                assert replicas[i % 2].post("/api/v1/auth/tokens", json=body).status_code == 401
+    with platform.database.engine.connect() as connection:
+        abuse = connection.execute(
+            select(t.audit_log.c.after).where(t.audit_log.c.action == "BookingAbuseDetected")
+        ).all()
+        stuffing = connection.execute(
+            select(t.security_events.c.count).where(t.security_events.c.kind == "credential_stuffing_ip")
+        ).all()
+    assert len(abuse) == 1 and abuse[0].after["created"] == 6
+    assert sum(row.count for row in stuffing) == 1
 
 
 def _free_port() -> int:

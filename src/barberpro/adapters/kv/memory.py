@@ -6,11 +6,14 @@ decision is a dict read, arithmetic and a dict write with no await in between.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable
 
 from barberpro.adapters.kv.gcra import MICROS, RateDecision, RatePolicy, decide
+
+WINDOW_MEMBERS = 10_000  # per window: a flood keeps its newest members (the count saturates there)
 
 
 def _monotonic_us() -> int:
@@ -25,6 +28,7 @@ class MemoryStore:
         self._max_keys = max_keys
         self._values: dict[str, tuple[bytes, float]] = {}
         self._tats: dict[str, int] = {}
+        self._windows: dict[str, dict[str, float]] = {}  # key -> member -> when it was last noted
         self._counter_lock = threading.Lock()  # incr is called from worker threads
 
     def get(self, key: str) -> bytes | None:
@@ -63,9 +67,43 @@ class MemoryStore:
     async def rate_limit(self, key: str, policy: RatePolicy, cost: int = 1, *, peek: bool = False) -> RateDecision:
         return self.rate_limit_now(key, policy, cost, peek=peek)
 
+    async def window_add(self, key: str, member: str, window: float) -> int:
+        now = self._clock_us() / MICROS
+        if key not in self._windows and len(self._windows) >= self._max_keys:
+            self._windows.clear()  # bounded memory: forgetting old windows is the safe failure
+        members = self._windows.setdefault(key, {})
+        members.pop(member, None)  # re-noted: it moves to the newest end
+        members[member] = now
+        return self._prune(members, now - window, key)
+
+    async def window_count(self, key: str, window: float) -> int:
+        members = self._windows.get(key)
+        return 0 if members is None else self._prune(members, self._clock_us() / MICROS - window, key)
+
+    def _prune(self, members: dict[str, float], since: float, key: str) -> int:
+        # Members are kept in the order they were noted: the old ones are at the front.
+        for member in [m for m, at in itertools.takewhile(lambda item: item[1] < since, members.items())]:
+            del members[member]
+        while len(members) > WINDOW_MEMBERS:
+            del members[next(iter(members))]
+        if not members:
+            self._windows.pop(key, None)
+        return len(members)
+
+    async def claim(self, key: str, ttl: float) -> bool:
+        if self.get("claim:" + key) is not None:
+            return False
+        self.set("claim:" + key, b"1", ttl)
+        return True
+
+    async def held_for(self, key: str) -> float:
+        item = self._values.get("claim:" + key)
+        return 0.0 if item is None else max(0.0, item[1] - self._clock_us() / MICROS)
+
     def close(self) -> None:
         self._values.clear()
         self._tats.clear()
+        self._windows.clear()
 
     def _evict_values(self) -> None:
         now = self._clock_us() / MICROS

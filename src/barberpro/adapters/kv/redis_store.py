@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from barberpro.adapters.kv.gcra import MICROS, RateDecision, RatePolicy
+from barberpro.adapters.kv.memory import WINDOW_MEMBERS
 
 GCRA_SCRIPT = """
 local interval = tonumber(ARGV[1])
@@ -33,6 +34,25 @@ return {1, math.floor((tolerance - (new_tat - now)) / interval), 0, new_tat - no
 """
 
 
+# A sliding window as a sorted set scored by Redis' clock (replicas' clocks may differ): note the
+# member, drop what fell out of the window, keep at most ARGV[3] members, expire with the window.
+WINDOW_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local window = tonumber(ARGV[2])
+if ARGV[1] ~= '' then redis.call('ZADD', KEYS[1], now, ARGV[1]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - window))
+local n = redis.call('ZCARD', KEYS[1])
+local cap = tonumber(ARGV[3])
+if n > cap then
+  redis.call('ZPOPMIN', KEYS[1], n - cap)
+  n = cap
+end
+if ARGV[1] ~= '' then redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000)) end
+return n
+"""
+
+
 class RedisStore:
     shared = True
 
@@ -46,6 +66,7 @@ class RedisStore:
         self._async_module = redis.asyncio
         self._async: Any = None
         self._script: Any = None
+        self._window_script: Any = None
 
     def _k(self, key: str) -> str:
         return self._prefix + key
@@ -63,11 +84,32 @@ class RedisStore:
     def incr(self, key: str) -> int:
         return int(self._sync.incr(self._k(key)))
 
-    async def rate_limit(self, key: str, policy: RatePolicy, cost: int = 1, *, peek: bool = False) -> RateDecision:
+    def _client(self) -> Any:
         if self._async is None:
             # Created lazily on the serving event loop (an asyncio client is bound to its loop).
             self._async = self._async_module.Redis.from_url(self._url, socket_timeout=2.0, socket_connect_timeout=2.0)
             self._script = self._async.register_script(GCRA_SCRIPT)
+            self._window_script = self._async.register_script(WINDOW_SCRIPT)
+        return self._async
+
+    async def window_add(self, key: str, member: str, window: float) -> int:
+        self._client()
+        return int(await self._window_script(keys=[self._k("win:" + key)], args=[member, window, WINDOW_MEMBERS]))
+
+    async def window_count(self, key: str, window: float) -> int:
+        self._client()
+        return int(await self._window_script(keys=[self._k("win:" + key)], args=["", window, WINDOW_MEMBERS]))
+
+    async def claim(self, key: str, ttl: float) -> bool:
+        taken = await self._client().set(self._k("claim:" + key), b"1", px=max(1, int(ttl * 1000)), nx=True)
+        return bool(taken)
+
+    async def held_for(self, key: str) -> float:
+        left = int(await self._client().pttl(self._k("claim:" + key)))
+        return max(0, left) / 1000
+
+    async def rate_limit(self, key: str, policy: RatePolicy, cost: int = 1, *, peek: bool = False) -> RateDecision:
+        self._client()
         allowed, remaining, retry_us, reset_us = await self._script(
             keys=[self._k("rl:" + key)],
             args=[policy.interval_us, policy.tolerance_us, cost, "1" if peek else "0"],

@@ -10,7 +10,6 @@ import asyncio
 import hashlib
 import math
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,7 +116,6 @@ class GatewayGuard:
         security: SecurityLog | None,
         on_booking_abuse: Callable[[str, Detection], Any] | None = None,
         on_write: Callable[[str], None] | None = None,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.app = app
         self.store = store
@@ -125,9 +123,9 @@ class GatewayGuard:
         self.security = security
         self.on_booking_abuse = on_booking_abuse
         self.on_write = on_write
-        self.clock = clock
-        self.stuffing = CredentialStuffingDetector()
-        self.booking_abuse = BookingAbuseDetector()
+        # Their windows live in the store: shared by every replica when it is Redis.
+        self.stuffing = CredentialStuffingDetector(store)
+        self.booking_abuse = BookingAbuseDetector(store)
         self.log = structlog.get_logger("barberpro.gateway")
 
     def _count(self, req: _Request, kind: str, subject: str | None = None) -> None:
@@ -192,7 +190,7 @@ class GatewayGuard:
                 )
                 return
         if guards and req.route_class is RouteClass.BOOKING and req.method == "POST":
-            throttled = self.booking_abuse.flagged(self.clock(), req.host, req.ip)
+            throttled = await self.booking_abuse.flagged(req.host, req.ip)
             if throttled:
                 self._count(req, "booking_throttled")
                 await refuse(
@@ -322,15 +320,14 @@ class GatewayGuard:
                 self._count(req, "account_locked", fingerprint(account))
             else:
                 self._count(req, "login_failed")
-            for detection in self.stuffing.failed_login(self.clock(), req.ip, account):
+            for detection in await self.stuffing.failed_login(req.ip, account):
                 self._detected(req, detection)
         elif req.route_class is RouteClass.BOOKING and req.method == "POST":
-            now = self.clock()
             detection = None
             if status == 201 and req.path == "/api/v1/bookings":
-                detection = self.booking_abuse.booking_created(now, req.host, req.ip)
+                detection = await self.booking_abuse.booking_created(req.host, req.ip)
             elif status == 200 and _CANCEL.match(req.path):
-                detection = self.booking_abuse.booking_cancelled(now, req.host, req.ip)
+                detection = await self.booking_abuse.booking_cancelled(req.host, req.ip)
             if detection is not None:
                 self._detected(req, detection)
                 if self.on_booking_abuse is not None:

@@ -1,14 +1,19 @@
 """Threat detection over sliding windows: credential stuffing and booking-flow abuse.
 
-Pure and clock-injected. The gateway feeds it what it sees (failed log-ins, booking
-creations and cancellations per client address) and acts on the detections it returns.
+The gateway feeds it what it sees (failed log-ins, booking creations and cancellations per
+client address) and acts on the detections it returns. The windows, the alert de-duplication
+and the throttles live in the key-value store: with Redis, every API replica counts into the
+same windows, so an attacker spreading requests over N replicas is not N times as free, and
+one replica's alert is not raised again by the others. Time is the store's clock.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import deque
+import uuid
 from dataclasses import dataclass, field
+
+from barberpro.adapters.kv.store import KeyValueStore
 
 
 def fingerprint(value: str) -> str:
@@ -35,49 +40,44 @@ class CredentialStuffingDetector:
 
     def __init__(
         self,
+        store: KeyValueStore,
         *,
         window: float = 600.0,
         accounts_per_ip: int = 5,
         accounts_overall: int = 20,
         realert_after: float = 600.0,
     ) -> None:
+        self.store = store
         self.window = window
         self.accounts_per_ip = accounts_per_ip
         self.accounts_overall = accounts_overall
         self.realert_after = realert_after
-        self._events: deque[tuple[float, str, str]] = deque()  # (time, ip, account)
-        self._alerted: dict[str, float] = {}
 
-    def failed_login(self, now: float, ip: str, account: str) -> list[Detection]:
-        self._events.append((now, ip, fingerprint(account)))
-        while self._events and self._events[0][0] < now - self.window:
-            self._events.popleft()
-        if len(self._events) > 100_000:  # bounded memory under a flood
-            self._events.popleft()
+    async def failed_login(self, ip: str, account: str) -> list[Detection]:
+        hashed = fingerprint(account)
+        from_ip = await self.store.window_add(f"threat|stuffing|accounts|{ip}", hashed, self.window)
+        accounts = await self.store.window_add("threat|stuffing|accounts", hashed, self.window)
+        sources = await self.store.window_add("threat|stuffing|addresses", ip, self.window)
         detections = []
-        from_ip = {acc for _, source, acc in self._events if source == ip}
-        if len(from_ip) >= self.accounts_per_ip and self._fresh(now, "ip:" + ip):
-            detections.append(
-                Detection("credential_stuffing_ip", ip, {"accounts": len(from_ip), "window_s": self.window})
-            )
-        accounts = {acc for _, _, acc in self._events}
-        if len(accounts) >= self.accounts_overall and self._fresh(now, "*"):
-            sources = len({source for _, source, _ in self._events})
+        if from_ip >= self.accounts_per_ip and await self._fresh("ip|" + ip):
+            detections.append(Detection("credential_stuffing_ip", ip, {"accounts": from_ip, "window_s": self.window}))
+        if accounts >= self.accounts_overall and await self._fresh("*"):
             detections.append(
                 Detection(
                     "credential_stuffing_wide",
                     "*",
-                    {"accounts": len(accounts), "addresses": sources, "window_s": self.window},
+                    {"accounts": accounts, "addresses": sources, "window_s": self.window},
                 )
             )
         return detections
 
-    def _fresh(self, now: float, key: str) -> bool:
-        last = self._alerted.get(key)
-        if last is not None and now - last < self.realert_after:
-            return False
-        self._alerted[key] = now
-        return True
+    async def _fresh(self, subject: str) -> bool:
+        """One alert per subject per `realert_after`, whichever replica saw it first."""
+        return await self.store.claim("threat|stuffing|alerted|" + subject, self.realert_after)
+
+
+def _abuse_key(kind: str, tenant: str, ip: str) -> str:
+    return f"threat|abuse|{kind}|{tenant}|{ip}"
 
 
 class BookingAbuseDetector:
@@ -90,48 +90,38 @@ class BookingAbuseDetector:
 
     def __init__(
         self,
+        store: KeyValueStore,
         *,
         window: float = 3600.0,
         max_creations: int = 6,
         max_cancellations: int = 4,
         penalty: float = 3600.0,
     ) -> None:
+        self.store = store
         self.window = window
         self.max_creations = max_creations
         self.max_cancellations = max_cancellations
         self.penalty = penalty
-        self._created: dict[tuple[str, str], deque[float]] = {}
-        self._cancelled: dict[tuple[str, str], deque[float]] = {}
-        self._flagged: dict[tuple[str, str], float] = {}
 
-    def flagged(self, now: float, tenant: str, ip: str) -> float:
+    async def flagged(self, tenant: str, ip: str) -> float:
         """Seconds the address remains throttled in this tenant (0: not flagged)."""
-        until = self._flagged.get((tenant, ip))
-        if until is None or until <= now:
-            self._flagged.pop((tenant, ip), None)
-            return 0.0
-        return until - now
+        return await self.store.held_for(_abuse_key("flagged", tenant, ip))
 
-    def booking_created(self, now: float, tenant: str, ip: str) -> Detection | None:
-        return self._count(self._created, now, tenant, ip)
+    async def booking_created(self, tenant: str, ip: str) -> Detection | None:
+        return await self._noted("created", tenant, ip)
 
-    def booking_cancelled(self, now: float, tenant: str, ip: str) -> Detection | None:
-        return self._count(self._cancelled, now, tenant, ip)
+    async def booking_cancelled(self, tenant: str, ip: str) -> Detection | None:
+        return await self._noted("cancelled", tenant, ip)
 
-    def _count(self, table: dict[tuple[str, str], deque[float]], now: float, tenant: str, ip: str) -> Detection | None:
-        if len(table) > 50_000:
-            table.clear()  # bounded memory: forgetting old addresses is the safe failure
-        times = table.setdefault((tenant, ip), deque())
-        times.append(now)
-        while times and times[0] < now - self.window:
-            times.popleft()
-        created = len(self._created.get((tenant, ip), ()))
-        cancelled = len(self._cancelled.get((tenant, ip), ()))
+    async def _noted(self, event: str, tenant: str, ip: str) -> Detection | None:
+        # Each event is its own member: the window counts events, not distinct values.
+        await self.store.window_add(_abuse_key(event, tenant, ip), uuid.uuid4().hex, self.window)
+        created = await self.store.window_count(_abuse_key("created", tenant, ip), self.window)
+        cancelled = await self.store.window_count(_abuse_key("cancelled", tenant, ip), self.window)
         if created < self.max_creations and cancelled < self.max_cancellations:
             return None
-        if self.flagged(now, tenant, ip):
-            return None
-        self._flagged[(tenant, ip)] = now + self.penalty
+        if not await self.store.claim(_abuse_key("flagged", tenant, ip), self.penalty):
+            return None  # flagged already (here or by another replica)
         reason = "slot_hoarding" if created >= self.max_creations else "create_cancel_churn"
         return Detection(
             "booking_abuse",
