@@ -6,7 +6,7 @@ import re
 import time
 
 import pytest
-from gateway_support import booking_body, gateway_client
+from gateway_support import availability, booking_body, gateway_client
 from sqlalchemy import select
 
 from barberpro.adapters.db import tables as t
@@ -126,6 +126,32 @@ def test_booking_abuse_is_throttled_and_audited(platform: Platform, alpha: Tenan
         ).all()
     assert len(audit) == 1 and audit[0].tenant_id == alpha.tenant_id
     assert audit[0].after["reason"] == "slot_hoarding"
+
+
+def test_with_the_shared_store_away_the_api_still_answers(platform: Platform, alpha: TenantFixture) -> None:
+    """Redis configured but not answering: reads come from the database, bookings and log-ins go
+    through (limits and threat windows let them pass), and the security report says so."""
+    import socket
+
+    from barberpro.adapters.kv.redis_store import RedisStore
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: connections are refused
+    platform.extras["kv"] = RedisStore(f"redis://127.0.0.1:{port}/0")
+    with gateway_client(platform) as client:
+        assert availability(client, alpha).status_code == 200
+        assert availability(client, alpha).status_code == 200
+        made = client.post("/api/v1/bookings", json=booking_body(alpha, "2026-03-03T10:00:00-03:00", 1))
+        assert made.status_code == 201, made.text
+        body = {"email": "nobody@alpha.example.com", "password": "wrong password!"}
+        assert [client.post("/api/v1/auth/tokens", json=body).status_code for _ in range(3)] == [401] * 3
+        assert client.get("/healthz").status_code == 200
+    with platform.database.engine.connect() as connection:
+        degraded = connection.execute(
+            select(t.security_events.c.count).where(t.security_events.c.kind == "store_unavailable")
+        ).all()
+    assert sum(row.count for row in degraded) >= 6
 
 
 def _guard(client):  # type: ignore[no-untyped-def]

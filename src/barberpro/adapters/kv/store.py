@@ -14,6 +14,11 @@ from typing import Protocol
 from barberpro.adapters.kv.gcra import RateDecision, RatePolicy
 
 
+class StoreUnavailable(Exception):
+    """The shared store did not answer. Callers degrade instead of failing the request: limits
+    and threat windows let traffic through, the read cache reads from the database."""
+
+
 class KeyValueStore(Protocol):
     shared: bool  # True when other processes see the same data
 

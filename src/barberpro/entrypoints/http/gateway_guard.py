@@ -10,16 +10,16 @@ import asyncio
 import hashlib
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from barberpro.adapters.kv.gcra import RateDecision, RatePolicy
-from barberpro.adapters.kv.store import KeyValueStore
+from barberpro.adapters.kv.store import KeyValueStore, StoreUnavailable
 from barberpro.ops.gateway.policies import LOGIN_FAILURES, PolicyBook, RouteClass, classify
 from barberpro.ops.gateway.security_log import SecurityLog
 from barberpro.ops.gateway.threats import (
@@ -30,6 +30,7 @@ from barberpro.ops.gateway.threats import (
     progressive_delay,
 )
 
+T = TypeVar("T")
 PROBLEM_BASE = "https://barberpro.com.ar/problems/"
 _CANCEL = re.compile(r"^/api/v1/bookings/[^/]+/cancel$")
 _EMAIL = re.compile(rb'"email"\s*:\s*"([^"]{1,254})"')
@@ -160,7 +161,7 @@ class GatewayGuard:
         if self.config.rate_limit_enabled:
             policies = self.config.policies.for_request(req.host, req.route_class)
             if policies is not None:
-                refused, limit_headers = await self._rate_limit(req, policies)
+                refused, limit_headers = await self._degrading(req, self._rate_limit(req, policies), (None, []))
                 if refused is not None:
                     self._count(req, "rate_limited", f"{req.route_class.value}:{req.ip}")
                     await refuse(
@@ -177,7 +178,7 @@ class GatewayGuard:
         # tests) turns them off with the limits; the application's account lock-out stays.
         guards = self.config.rate_limit_enabled
         if guards and req.route_class is RouteClass.LOGIN:
-            refused = await self._login_precheck(req)
+            refused = await self._degrading(req, self._login_precheck(req), None)
             if refused is not None:
                 self._count(req, "login_blocked_ip")
                 minutes = max(1, math.ceil(float(refused[0][1]) / 60))
@@ -190,7 +191,7 @@ class GatewayGuard:
                 )
                 return
         if guards and req.route_class is RouteClass.BOOKING and req.method == "POST":
-            throttled = await self.booking_abuse.flagged(req.host, req.ip)
+            throttled = await self._degrading(req, self.booking_abuse.flagged(req.host, req.ip), 0.0)
             if throttled:
                 self._count(req, "booking_throttled")
                 await refuse(
@@ -257,7 +258,18 @@ class GatewayGuard:
                 )
             status = 413
         if guards:
-            await self._after(req, status, b"".join(login_email))
+            await self._degrading(req, self._after(req, status, b"".join(login_email)), None)
+
+    async def _degrading(self, req: _Request, work: Coroutine[Any, Any, T], fallback: T) -> T:
+        """The shared store's answer, or `fallback` while it is unavailable: the gateway lets
+        traffic through unlimited and unwatched rather than failing every request (the breaker in
+        the store keeps that cheap; the application's own lock-out still holds). Each such
+        request is counted in the security report (`store_unavailable`)."""
+        try:
+            return await work
+        except StoreUnavailable:
+            self._count(req, "store_unavailable", "kv")
+            return fallback
 
     def _describe(self, scope: Scope) -> _Request:
         method = scope["method"]

@@ -15,10 +15,16 @@ Stampede protection:
 Staleness bound: an entry is served at most `generation_ttl` seconds after its scope was
 invalidated in the shared store (0 with no shared store: the bump is local and immediate),
 and never past its own TTL.
+
+While the shared store is unavailable, reads go to the database uncached (nobody can tell which
+generation is current) and an invalidation that could not reach it is kept and applied by the
+first read that reaches it again, before that read looks anything up. Until then another
+replica may serve an entry cached before that write, at most for the entry's TTL.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import struct
@@ -27,7 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from barberpro.adapters.kv.store import KeyValueStore
+from barberpro.adapters.kv.store import KeyValueStore, StoreUnavailable
 
 _HEADER = struct.Struct("!dd")  # wall-clock expiry, compute time
 
@@ -56,6 +62,7 @@ class CacheStats:
     early_refreshes: int = 0
     coalesced: int = 0
     invalidations: int = 0
+    uncached: int = 0  # reads served from the database while the shared store was unavailable
 
 
 class ReadCache:
@@ -80,6 +87,7 @@ class ReadCache:
         self._l1: dict[str, _Entry] = {}
         self._generations: dict[str, tuple[int, float]] = {}  # scope -> (generation, valid until)
         self._flights: dict[str, _Flight] = {}
+        self._unapplied: set[str] = set()  # scopes invalidated while the shared store was unavailable
         self._lock = threading.Lock()
         self.stats = CacheStats()
 
@@ -91,6 +99,13 @@ class ReadCache:
             return cached[0]
         if self._shared is None:
             return 0
+        if self._unapplied:  # invalidations the store missed go first
+            with self._lock:
+                missed = sorted(self._unapplied)
+            for other in missed:
+                self._shared.incr("gen:" + other)
+                with self._lock:
+                    self._unapplied.discard(other)
         raw = self._shared.get("gen:" + scope)
         value = int(raw) if raw else 0
         self._generations[scope] = (value, now + self._generation_ttl)
@@ -99,7 +114,13 @@ class ReadCache:
     def invalidate(self, scope: str) -> None:
         self.stats.invalidations += 1
         if self._shared is not None:
-            value = self._shared.incr("gen:" + scope)
+            try:
+                value = self._shared.incr("gen:" + scope)
+            except StoreUnavailable:
+                with self._lock:
+                    self._unapplied.add(scope)
+                self._generations.pop(scope, None)  # so this process's next read asks the store
+                return
         else:
             with self._lock:
                 value = self._generations.get(scope, (0, 0.0))[0] + 1
@@ -107,7 +128,11 @@ class ReadCache:
 
     # -- reads --------------------------------------------------------------------------
     def get_or_compute(self, scope: str, key: str, ttl: float, compute: Callable[[], bytes]) -> bytes:
-        full = f"{scope}:{self.generation(scope)}:{key}"
+        try:
+            full = f"{scope}:{self.generation(scope)}:{key}"
+        except StoreUnavailable:
+            self.stats.uncached += 1
+            return compute()
         now = self._clock()
         entry = self._l1.get(full)
         if entry is not None and entry.expires > now:
@@ -121,7 +146,10 @@ class ReadCache:
             self.stats.early_refreshes += 1
             return self._lead(full, ttl, compute, fallback=entry.value)
         if self._shared is not None:
-            entry = self._from_shared(full, now)
+            try:
+                entry = self._from_shared(full, now)
+            except StoreUnavailable:
+                entry = None  # went away since the generation was read: computed below
             if entry is not None and not self._refresh_early(entry, now):
                 self.stats.l2_hits += 1
                 self._keep(full, entry, now)
@@ -131,7 +159,10 @@ class ReadCache:
     def peek(self, scope: str, key: str) -> bytes | None:
         """A fresh in-process value, or None (then call get_or_compute). Never computes, never
         blocks: the HTTP fast path calls it on the event loop."""
-        full = f"{scope}:{self.generation(scope)}:{key}"
+        try:
+            full = f"{scope}:{self.generation(scope)}:{key}"
+        except StoreUnavailable:
+            return None
         entry = self._l1.get(full)
         now = self._clock()
         if entry is None or entry.expires <= now or self._refresh_early(entry, now):
@@ -166,7 +197,8 @@ class ReadCache:
             finished = self._clock()
             entry = _Entry(value, finished + ttl, max(0.0, finished - started))
             if self._shared is not None:
-                self._shared.set(full, _HEADER.pack(entry.expires, entry.delta) + value, ttl)
+                with contextlib.suppress(StoreUnavailable):  # kept here at least (L1)
+                    self._shared.set(full, _HEADER.pack(entry.expires, entry.delta) + value, ttl)
             self._keep(full, entry, finished)
             flight.value = value
             return value
