@@ -15,6 +15,7 @@ import time
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pypdf
 import pytest
@@ -193,6 +194,17 @@ def _profile(world: PaymentWorld):
         return uow.tax_profiles.get()
 
 
+def invoice_at_afip(client: TestClient, world: PaymentWorld) -> tuple[Any, Invoice, Any]:
+    """A paid booking's authorised invoice, the fake AFIP's client for its issuer, and the
+    request that numbered it (for the tests to send variations of it)."""
+    booking_id = paid_booking(client, world)
+    with world.services.uows(world.tenant.tenant_id, write=False) as uow:
+        invoice = uow.invoices.for_booking(booking_id)
+    assert invoice is not None and invoice.number is not None
+    authority = world.services.tax_authority(_profile(world))
+    return authority, invoice, invoicing._request(invoice, 1, invoice.issue_date)
+
+
 def test_concurrent_callers_draft_one_credit_note(
     client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
 ) -> None:
@@ -233,13 +245,7 @@ def test_a_lost_answer_for_a_credit_note_is_recovered_without_a_duplicate(
 def test_afip_refuses_credit_notes_without_their_invoice_or_beyond_it(
     client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
 ) -> None:
-    world = payment_world(platform, alpha, tmp_path)
-    booking_id = paid_booking(client, world)
-    with world.services.uows(alpha.tenant_id, write=False) as uow:
-        invoice = uow.invoices.for_booking(booking_id)
-    assert invoice is not None and invoice.number is not None
-    authority = world.services.tax_authority(_profile(world))
-    note = invoicing._request(invoice, 1, invoice.issue_date)
+    authority, invoice, note = invoice_at_afip(client, payment_world(platform, alpha, tmp_path))
     as_note = {"voucher_type": 13}
 
     orphan = authority.authorize(replace(note, **as_note))
@@ -397,13 +403,7 @@ def test_the_retry_job_debits_a_won_chargeback_whose_debit_note_was_never_drafte
 def test_afip_checks_debit_notes_and_credits_against_them(
     client: TestClient, platform: Platform, alpha: TenantFixture, tmp_path: Path
 ) -> None:
-    world = payment_world(platform, alpha, tmp_path)
-    booking_id = paid_booking(client, world)
-    with world.services.uows(alpha.tenant_id, write=False) as uow:
-        invoice = uow.invoices.for_booking(booking_id)
-    assert invoice is not None and invoice.number is not None
-    authority = world.services.tax_authority(_profile(world))
-    base = invoicing._request(invoice, 1, invoice.issue_date)
+    authority, invoice, base = invoice_at_afip(client, payment_world(platform, alpha, tmp_path))
     associated = AssociatedVoucher(11, 3, invoice.number, CUIT, invoice.issue_date)
 
     orphan = authority.authorize(replace(base, voucher_type=12))
